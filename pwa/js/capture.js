@@ -1,0 +1,493 @@
+/**
+ * The capture form: evidence files (camera or gallery), location (GPS, the photo's EXIF
+ * or typed by hand), violation, vehicle, plate, and an optional named report. On
+ * submit it hands the outbox the fields and the files and waits for "saved".
+ */
+import { cachedCatalogue, refreshCatalogue, search } from './catalogue.js';
+import { exifWarnings, readExif } from './exif.js';
+import { currentLang, formatAge, formatDistance, formatTime, t } from './i18n.js';
+import { Locator, parseLatLon } from './location.js';
+import { CaptureError, hashFile, saveCapture } from './outbox/queue.js';
+import { isoLocal, reportFields } from './outbox/serialize.js';
+import { normalizePlate } from './plate.js';
+
+export const MAX_FILES = 10;
+export const MAX_FILE_MB = 200;
+const ALLOWED = ['image/jpeg', 'image/png', 'image/heic', 'image/heif', 'video/mp4', 'video/quicktime', 'video/webm'];
+
+/** The content type from the first bytes, for files the browser could not type (HEIC...). */
+export function sniffType(head) {
+  const b = new Uint8Array(head);
+  const ascii = (from, to) => String.fromCharCode(...b.slice(from, to));
+  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
+  if (b[0] === 0x89 && ascii(1, 4) === 'PNG') return 'image/png';
+  if (b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3) return 'video/webm';
+  if (ascii(4, 8) === 'ftyp') {
+    const brand = ascii(8, 12);
+    if (['heic', 'heix', 'heim', 'heis'].includes(brand)) return 'image/heic';
+    if (['mif1', 'msf1'].includes(brand)) return 'image/heif';
+    if (brand === 'qt  ') return 'video/quicktime';
+    return 'video/mp4';
+  }
+  if (['moov', 'mdat', 'wide', 'free'].includes(ascii(4, 8))) return 'video/quicktime';
+  return null;
+}
+
+const el = (tag, attrs = {}, ...children) => {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') node.className = v;
+    else if (k === 'text') node.textContent = v;
+    else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'type' || k === 'src') node.setAttribute(k, v);
+    else node[k] = v;
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+};
+
+export class CaptureForm {
+  /** @param {{onSaved(record, files): void, officerMode(): boolean}} hooks */
+  constructor(form, hooks) {
+    this.form = form;
+    this.hooks = hooks;
+    this.items = []; // {file, type, url, exif, kind}
+    this.catalogue = [];
+    this.locator = new Locator();
+    this.chosen = null; // {lat, lon, accuracy, source} once the user picked exif/manual
+    this.mode = 'gps'; // gps | exif | manual
+    this.dirty = false;
+    this.saving = false;
+    this.$ = (sel) => form.querySelector(sel);
+    this.bind();
+  }
+
+  bind() {
+    const { form } = this;
+    for (const name of ['media', 'camera_photo', 'camera_video']) {
+      form.elements[name].addEventListener('change', (e) => {
+        this.addFiles([...e.target.files]);
+        e.target.value = '';
+      });
+    }
+    form.addEventListener('input', () => {
+      this.dirty = true;
+    });
+    form.elements.violation_search.addEventListener('input', () => this.renderViolations());
+    form.elements.violation.addEventListener('change', () => this.renderViolationInfo());
+    for (const radio of form.elements.vehicle_class) {
+      radio.addEventListener('change', () => {
+        this.renderPlate();
+        this.renderViolationInfo();
+        this.clearError('vehicle');
+      });
+    }
+    form.elements.plate.addEventListener('input', () => this.renderPlate());
+    this.$('#btn-locate').addEventListener('click', () => {
+      this.mode = 'gps';
+      this.chosen = null;
+      this.locator.start();
+      this.renderLocation();
+    });
+    this.$('#btn-manual').addEventListener('click', () => {
+      this.mode = 'manual';
+      this.$('#manual-box').hidden = false;
+      form.elements.manual_location.focus();
+      this.renderLocation();
+    });
+    this.$('#btn-use-exif').addEventListener('click', () => {
+      if (this.mode === 'exif') {
+        this.mode = 'gps';
+      } else {
+        this.mode = 'exif';
+      }
+      this.renderLocation();
+    });
+    form.elements.manual_location.addEventListener('input', () => this.renderLocation());
+    this.locator.addEventListener('change', () => {
+      this.renderLocation();
+      this.renderMedia();
+    });
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.submit();
+    });
+  }
+
+  /** Show the stored catalogue at once, then refresh it when online. */
+  async loadCatalogue() {
+    const stored = await cachedCatalogue().catch(() => null);
+    if (stored) this.setCatalogue(stored);
+    try {
+      this.setCatalogue(await refreshCatalogue());
+    } catch {
+      if (!stored) this.renderViolations();
+    }
+  }
+
+  setCatalogue(list) {
+    this.catalogue = list;
+    this.renderViolations();
+  }
+
+  /** Start the GPS at once if allowed; otherwise when the first file is added. */
+  async startLocation() {
+    const state = await this.locator.permission();
+    if (state === 'granted') this.locator.start();
+    else if (state === 'denied') this.locator.set('denied');
+    this.renderLocation();
+  }
+
+  // --- evidence files -------------------------------------------------------------
+
+  async addFiles(files) {
+    this.clearError('media');
+    for (const file of files) {
+      if (this.items.length >= MAX_FILES) {
+        this.showError('media', t('err_too_many'));
+        break;
+      }
+      let type = ALLOWED.includes(file.type) ? file.type : null;
+      if (!type) type = sniffType(await file.slice(0, 16).arrayBuffer());
+      if (!type || !ALLOWED.includes(type)) {
+        this.showError('media', t('err_type', { name: file.name }));
+        continue;
+      }
+      if (file.size > MAX_FILE_MB * 1024 * 1024 || file.size === 0) {
+        this.showError('media', t('err_big', { name: file.name, max: MAX_FILE_MB }));
+        continue;
+      }
+      const typed = file.type === type ? file : new File([file], file.name, { type, lastModified: file.lastModified });
+      const item = { file: typed, type, url: URL.createObjectURL(typed), exif: null, kind: type.split('/')[0] };
+      // Hash now, while the user fills in the form: the save then only writes and verifies.
+      item.sha256 = hashFile(typed);
+      item.sha256.catch(() => {});
+      this.items.push(item);
+      this.dirty = true;
+      readExif(typed).then((exif) => {
+        item.exif = exif;
+        // No GPS fix but the photo knows where it was taken: offer that (the user sees it).
+        if (this.mode === 'gps' && this.locator.state !== 'fix' && exif.lat !== null) this.mode = 'exif';
+        this.renderMedia();
+        this.renderLocation();
+      });
+    }
+    if (this.locator.state === 'off') this.locator.start();
+    this.renderMedia();
+  }
+
+  removeItem(item) {
+    URL.revokeObjectURL(item.url);
+    this.items = this.items.filter((i) => i !== item);
+    if (this.mode === 'exif' && !this.exifPosition()) this.mode = 'gps';
+    this.renderMedia();
+    this.renderLocation();
+  }
+
+  renderMedia() {
+    const list = this.$('#media-list');
+    const position = this.locator.fix;
+    list.replaceChildren(
+      ...this.items.map((item) => {
+        const thumb =
+          item.kind === 'image'
+            ? el('img', { src: item.url, alt: '', loading: 'lazy', decoding: 'async' })
+            : el('div', { class: 'video-thumb', text: '▶' });
+        const notes = el('div', { class: 'media-notes' });
+        if (item.kind === 'video') {
+          notes.append(el('span', { class: 'hint', text: t('video_no_exif') }));
+        } else if (item.exif) {
+          const warnings = exifWarnings(item.exif, { position });
+          if (item.exif.takenAt) {
+            const key = item.exif.lat !== null ? 'exif_ok' : 'exif_time_only';
+            notes.append(el('span', { text: t(key, { time: formatTime(item.exif.takenAt) }) }));
+          }
+          for (const w of warnings) {
+            const text = t(w.code, { age: formatAge(w.minutes || 0), dist: formatDistance(w.metres || 0) });
+            notes.append(el('span', { class: 'warn', text: `⚠ ${text}` }));
+          }
+        }
+        const remove = el('button', {
+          type: 'button',
+          class: 'remove',
+          'aria-label': t('media_remove'),
+          text: '×',
+          onclick: () => this.removeItem(item),
+        });
+        return el(
+          'li',
+          { class: 'media-item', 'data-kind': item.kind },
+          thumb,
+          el('div', { class: 'media-meta' }, el('span', { class: 'name', text: item.file.name || t('media_video') }), notes),
+          remove,
+        );
+      }),
+    );
+    this.renderTime();
+  }
+
+  // --- location ---------------------------------------------------------------------
+
+  exifPosition() {
+    const item = this.items.find((i) => i.exif && i.exif.lat !== null);
+    return item ? { lat: item.exif.lat, lon: item.exif.lon, accuracy: null, source: 'exif' } : null;
+  }
+
+  /** The location that would be sent now, or null. */
+  location() {
+    if (this.mode === 'manual') {
+      const p = parseLatLon(this.form.elements.manual_location.value);
+      return p ? { ...p, accuracy: null, source: 'manual' } : null;
+    }
+    if (this.mode === 'exif') return this.exifPosition();
+    const fix = this.locator.fix;
+    return fix ? { lat: fix.lat, lon: fix.lon, accuracy: fix.accuracy, source: 'gps' } : null;
+  }
+
+  renderLocation() {
+    const box = this.$('#loc-box');
+    const main = this.$('#loc-main');
+    const sub = this.$('#loc-sub');
+    const loc = this.location();
+    const gps = this.locator.state;
+    const fmt = (p) => `${p.lat.toFixed(5)}, ${p.lon.toFixed(5)}`;
+    let state = gps;
+    if (this.mode === 'manual') {
+      state = loc ? 'fix' : 'manual';
+      main.textContent = loc ? fmt(loc) : t('manual_label');
+      sub.textContent = loc ? t('src_manual') : t('manual_hint');
+    } else if (this.mode === 'exif' && loc) {
+      state = 'fix';
+      main.textContent = fmt(loc);
+      sub.textContent = t('src_exif');
+    } else if (gps === 'fix') {
+      main.textContent = fmt(loc);
+      const acc = Math.round(this.locator.fix.accuracy);
+      sub.textContent = `${t('src_gps')} · ${t('loc_fix', { acc })}` + (acc > 100 ? ` · ${t('loc_poor')}` : '');
+      if (acc > 100) state = 'poor';
+    } else {
+      const key = {
+        off: 'loc_off',
+        asking: 'loc_asking',
+        waiting: this.locator.slow ? 'loc_waiting_long' : 'loc_waiting',
+        denied: 'loc_denied',
+        unavailable: 'loc_unavailable',
+      }[gps];
+      main.textContent = t(key);
+      sub.textContent = '';
+    }
+    box.dataset.state = state;
+    const locateBtn = this.$('#btn-locate');
+    locateBtn.hidden = this.mode === 'gps' && (gps === 'fix' || gps === 'waiting' || gps === 'asking');
+    locateBtn.textContent = this.mode === 'gps' ? t('btn_locate') : t('btn_use_gps');
+    const exifBtn = this.$('#btn-use-exif');
+    exifBtn.hidden = !this.exifPosition() || this.mode === 'exif';
+    this.$('#manual-box').hidden = this.mode !== 'manual';
+    this.$('#btn-manual').hidden = this.mode === 'manual';
+    if (loc) this.clearError('location');
+  }
+
+  // --- violation, vehicle, plate --------------------------------------------------------
+
+  renderViolations() {
+    const select = this.form.elements.violation;
+    const current = select.value;
+    const lang = currentLang();
+    const found = search(this.catalogue, this.form.elements.violation_search.value);
+    const name = (v) => (lang === 'en' ? v.name_en : v.name_vi);
+    const option = (v) => el('option', { value: v.code, text: name(v) });
+    const easy = found.filter((v) => v.photographable);
+    const hard = found.filter((v) => !v.photographable);
+    const placeholder = el('option', { value: '', text: this.catalogue.length ? t('violation_choose') : t('catalogue_missing') });
+    const children = [placeholder, ...easy.map(option)];
+    if (hard.length) children.push(el('optgroup', { label: t('group_hard') }, ...hard.map(option)));
+    select.replaceChildren(...children);
+    if (found.some((v) => v.code === current)) select.value = current;
+    else if (found.length === 1 && this.form.elements.violation_search.value) select.value = found[0].code;
+    const q = this.form.elements.violation_search.value.trim();
+    select.dataset.count = String(found.length);
+    this.renderViolationInfo(q ? (found.length ? t('violation_count', { n: found.length }) : t('violation_none')) : '');
+  }
+
+  renderViolationInfo(prefix = this.searchInfo) {
+    this.searchInfo = prefix;
+    const info = this.$('#violation-info');
+    const code = this.form.elements.violation.value;
+    const v = this.catalogue.find((x) => x.code === code);
+    const parts = [];
+    if (prefix) parts.push(prefix);
+    if (v) {
+      parts.push(v.legal_reference);
+      const vclass = this.vehicleClass();
+      if (vclass && v.vehicle_classes.length && !v.vehicle_classes.includes(vclass)) parts.push(`⚠ ${t('violation_mismatch')}`);
+      this.clearError('violation');
+    }
+    info.textContent = parts.join(' · ');
+  }
+
+  vehicleClass() {
+    return this.form.elements.vehicle_class.value || '';
+  }
+
+  renderPlate() {
+    const out = this.$('#plate-norm');
+    const raw = this.form.elements.plate.value;
+    const plate = normalizePlate(raw, this.vehicleClass() || null);
+    out.dataset.kind = plate.kind;
+    if (plate.kind === 'empty') out.textContent = '';
+    else if (plate.display) out.textContent = t('plate_norm', { plate: plate.display });
+    else if (plate.kind === 'ambiguous') out.textContent = t('plate_ambiguous');
+    else out.textContent = t('plate_unknown');
+  }
+
+  // --- time -------------------------------------------------------------------------------
+
+  /** When it happened: the first photo's EXIF time if it has one, else the file's time. */
+  capturedAt(now = new Date()) {
+    const withTime = this.items.find((i) => i.exif?.takenAt);
+    if (withTime && withTime.exif.takenAt <= now) return { date: withTime.exif.takenAt, fromPhoto: true };
+    const first = this.items[0]?.file;
+    const modified = first?.lastModified ? new Date(first.lastModified) : null;
+    if (modified && modified <= now && now - modified < 7 * 86_400_000) return { date: modified, fromPhoto: false };
+    return { date: now, fromPhoto: false };
+  }
+
+  renderTime() {
+    const line = this.$('#time-line');
+    if (!this.items.length) {
+      line.hidden = true;
+      return;
+    }
+    const { date, fromPhoto } = this.capturedAt();
+    line.hidden = false;
+    line.textContent = `${t('time_label')}: ${formatTime(date)} (${t(fromPhoto ? 'time_from_photo' : 'time_now')})`;
+  }
+
+  // --- validation and submit ------------------------------------------------------------------
+
+  showError(key, text) {
+    const node = this.$(`#err-${key}`);
+    node.textContent = text;
+    node.hidden = false;
+    node.closest('.card')?.classList.add('invalid');
+  }
+
+  clearError(key) {
+    const node = this.$(`#err-${key}`);
+    if (!node) return;
+    node.hidden = true;
+    node.closest('.card')?.classList.remove('invalid');
+  }
+
+  validate() {
+    const f = this.form.elements;
+    const errors = [];
+    const check = (ok, key, text) => {
+      if (ok) this.clearError(key);
+      else {
+        this.showError(key, text);
+        errors.push(key);
+      }
+    };
+    check(this.items.length > 0, 'media', t('err_media'));
+    check(this.location() !== null, 'location', this.mode === 'manual' ? t('manual_invalid') : t('err_location'));
+    check(Boolean(f.violation.value), 'violation', t('err_violation'));
+    check(Boolean(this.vehicleClass()), 'vehicle', t('err_vehicle'));
+    const nid = f.national_id.value.trim();
+    check(!nid || /^(\d{9}|\d{12})$/.test(nid), 'nid', t('nid_invalid'));
+    const phone = f.phone.value.replace(/[\s.-]/g, '');
+    check(!phone || /^(\+84|0)\d{9,10}$/.test(phone), 'phone', t('phone_invalid'));
+    if (errors.includes('nid') || errors.includes('phone')) this.$('#sec-named').open = true;
+    return errors;
+  }
+
+  fields(officer) {
+    const f = this.form.elements;
+    return reportFields({
+      violation: f.violation.value,
+      vehicleClass: this.vehicleClass(),
+      plate: f.plate.value,
+      vehicleDescription: f.vehicle_description.value,
+      note: f.note.value,
+      capturedAt: isoLocal(this.capturedAt().date),
+      location: this.location(),
+      reporterKind: officer ? 'officer' : 'citizen',
+      reporter: {
+        name: f.reporter_name.value,
+        national_id: f.national_id.value,
+        phone: f.phone.value.replace(/[\s.-]/g, ''),
+      },
+    });
+  }
+
+  async submit() {
+    if (this.saving) return;
+    performance.mark('rw-submit');
+    const errors = this.validate();
+    const formError = this.$('#err-form');
+    if (errors.length) {
+      formError.textContent = t('err_fix');
+      formError.hidden = false;
+      this.$(`#err-${errors[0]}`)?.closest('.card')?.scrollIntoView({ block: 'center' });
+      return;
+    }
+    formError.hidden = true;
+    this.saving = true;
+    const button = this.$('#submit');
+    button.disabled = true;
+    button.firstElementChild.textContent = t('saving');
+    try {
+      const files = this.items.map((i) => i.file);
+      const hashes = this.items.map((i) => i.sha256);
+      const record = await saveCapture(this.fields(this.hooks.officerMode()), files, { hashes });
+      performance.mark('rw-saved');
+      performance.measure('rw-capture-save', 'rw-submit', 'rw-saved');
+      this.reset();
+      this.hooks.onSaved(record, files);
+    } catch (err) {
+      const code = err instanceof CaptureError ? err.code : 'write_failed';
+      formError.textContent = code === 'storage_full' ? t('save_storage_full') : t('save_failed');
+      formError.hidden = false;
+      console.error('capture not saved', err);
+    } finally {
+      this.saving = false;
+      button.disabled = false;
+      button.firstElementChild.textContent = t('submit');
+    }
+  }
+
+  /** Clear the form for the next capture; the location keeps running. */
+  reset() {
+    for (const item of this.items) URL.revokeObjectURL(item.url);
+    this.items = [];
+    const keepClass = this.vehicleClass();
+    this.form.reset();
+    // A patrol officer often reports several vehicles of one kind in a row.
+    if (keepClass) this.form.querySelector(`input[name=vehicle_class][value=${keepClass}]`).checked = true;
+    this.mode = 'gps';
+    this.dirty = false;
+    this.$('#sec-named').open = false;
+    this.renderMedia();
+    this.renderViolations();
+    this.renderPlate();
+    this.renderLocation();
+  }
+
+  /** True while the form holds unsaved input (an update must not reload the page). */
+  isDirty() {
+    return this.saving || (this.dirty && (this.items.length > 0 || this.hasText()));
+  }
+
+  hasText() {
+    const f = this.form.elements;
+    return ['plate', 'vehicle_description', 'note', 'reporter_name', 'national_id', 'phone', 'manual_location'].some(
+      (n) => f[n].value.trim() !== '',
+    );
+  }
+
+  relabel() {
+    this.renderMedia();
+    this.renderViolations();
+    this.renderPlate();
+    this.renderLocation();
+  }
+}

@@ -1,0 +1,459 @@
+/**
+ * Vietnamese first (the default whatever the browser's language), English on request:
+ * ?lang=en, or the switch in Settings. The HTML carries the Vietnamese text; elements
+ * with data-i18n (text), data-i18n-ph (placeholder) or data-i18n-aria (aria-label) are
+ * re-labelled when the language is English.
+ */
+
+const STRINGS = {
+  vi: {
+    app_title: 'Phản ánh vi phạm giao thông',
+    net_online: 'Có mạng',
+    net_offline: 'Ngoại tuyến',
+    tab_capture: 'Báo vi phạm',
+    tab_reports: 'Phản ánh của tôi',
+    tab_settings: 'Cài đặt',
+    update_available: 'Có phiên bản mới của ứng dụng.',
+    update_now: 'Cập nhật',
+    update_later: 'Để sau',
+    update_deferred: 'Sẽ cập nhật ngay khi bạn lưu xong phản ánh và việc gửi kết thúc.',
+    replaced: 'Ứng dụng vừa được cập nhật ở tab khác. Hãy tải lại trang khi tiện.',
+    reload: 'Tải lại',
+
+    sec_media: 'Ảnh hoặc video',
+    btn_photo: 'Chụp ảnh',
+    btn_video: 'Quay video',
+    btn_gallery: 'Thư viện',
+    media_hint: 'Tối đa 10 tệp. Chụp rõ biển số và hành vi vi phạm.',
+    media_remove: 'Bỏ tệp này',
+    media_video: 'Video',
+    exif_ok: 'Chụp lúc {time} · có vị trí',
+    exif_time_only: 'Chụp lúc {time}',
+    exif_no_time: 'Ảnh không có thời gian chụp',
+    exif_no_place: 'Ảnh không có vị trí chụp',
+    exif_time_far: 'Chụp cách đây {age}',
+    exif_place_far: 'Vị trí trong ảnh cách bạn {dist}',
+    video_no_exif: 'Video: không đọc được thời gian và vị trí',
+
+    sec_location: 'Vị trí vi phạm',
+    loc_off: 'Cần vị trí để cán bộ tìm được nơi vi phạm.',
+    loc_asking: 'Đang xin quyền truy cập vị trí…',
+    loc_waiting: 'Đang tìm vị trí… Chưa bắt được tín hiệu GPS.',
+    loc_waiting_long: 'Chưa bắt được tín hiệu GPS. Ra chỗ thoáng, hoặc nhập vị trí thủ công.',
+    loc_fix: '±{acc} m',
+    loc_poor: 'Sai số lớn: ra chỗ thoáng hoặc nhập vị trí thủ công.',
+    loc_denied: 'Chưa có quyền truy cập vị trí. Cho phép trong cài đặt trình duyệt, hoặc nhập vị trí thủ công.',
+    loc_unavailable: 'Điện thoại không cung cấp được vị trí. Hãy nhập vị trí thủ công.',
+    btn_locate: 'Lấy vị trí hiện tại',
+    btn_manual: 'Nhập thủ công',
+    btn_use_exif: 'Dùng vị trí trong ảnh',
+    btn_use_gps: 'Dùng vị trí điện thoại',
+    manual_label: 'Vĩ độ, kinh độ',
+    manual_ph: 'VD: 21.02851, 105.80482',
+    manual_hint: 'Mẹo: nhấn giữ một điểm trên ứng dụng bản đồ để chép toạ độ.',
+    manual_invalid: 'Toạ độ chưa đúng. Ví dụ: 21.02851, 105.80482',
+    src_gps: 'GPS điện thoại',
+    src_exif: 'theo ảnh',
+    src_manual: 'nhập tay',
+
+    sec_violation: 'Hành vi vi phạm',
+    violation_search_ph: 'Tìm: đèn đỏ, mu bao hiem, vỉa hè…',
+    violation_search_label: 'Tìm hành vi vi phạm',
+    violation_choose: '— Chọn hành vi vi phạm —',
+    violation_count: '{n} kết quả',
+    violation_none: 'Không tìm thấy. Thử từ khác, ví dụ "đỗ xe".',
+    violation_mismatch: 'Lỗi này thường không áp dụng cho loại phương tiện đã chọn.',
+    catalogue_missing: 'Chưa tải được danh mục vi phạm. Hãy mở ứng dụng khi có mạng một lần.',
+    group_hard: 'Khó chứng minh bằng ảnh',
+
+    sec_vehicle: 'Phương tiện',
+    vc_car: 'Ô tô',
+    vc_motorbike: 'Xe máy',
+    vc_truck: 'Xe tải',
+    vc_bus: 'Xe khách, buýt',
+    vc_bicycle: 'Xe đạp, xe điện',
+    vc_other: 'Khác',
+    plate_label: 'Biển số',
+    plate_ph: 'VD: 30A-123.45',
+    plate_norm: 'Biển số chuẩn: {plate}',
+    plate_unknown: 'Chưa nhận ra dạng biển số. Vẫn gửi được.',
+    plate_ambiguous: 'Ô tô hay xe máy? Chọn loại phương tiện để đọc đúng biển số.',
+    desc_label: 'Mô tả phương tiện',
+    desc_ph: 'VD: xe con màu trắng, xe máy Honda đỏ',
+    note_label: 'Ghi chú',
+    note_ph: 'Địa điểm cụ thể, hướng đi, diễn biến…',
+
+    named_summary: 'Báo tin có tên (không bắt buộc)',
+    named_explain:
+      'Bạn có thể gửi ẩn danh. Nếu để lại tên và số điện thoại, cán bộ có thể liên hệ để xác minh. ' +
+      'Công an có trách nhiệm giữ bí mật danh tính người báo tin: thông tin này được mã hoá, ' +
+      'không cho người bị phản ánh biết và không bao giờ được ứng dụng hiển thị lại. ' +
+      'Sau khi gửi xong, điện thoại cũng xoá bản lưu của nó.',
+    name_label: 'Họ và tên',
+    nid_label: 'Số CCCD hoặc CMND',
+    phone_label: 'Số điện thoại',
+    nid_invalid: 'CCCD có 12 chữ số, CMND cũ có 9 chữ số.',
+    phone_invalid: 'Số điện thoại Việt Nam: 0xxxxxxxxx hoặc +84xxxxxxxxx.',
+
+    time_label: 'Thời điểm vi phạm',
+    time_from_photo: 'theo ảnh',
+    time_now: 'lúc chụp',
+    submit: 'Lưu và gửi',
+    submit_hint: 'Phản ánh được lưu trên điện thoại trước, rồi tự gửi khi có mạng.',
+    saving: 'Đang lưu…',
+    err_media: 'Hãy thêm ít nhất một ảnh hoặc video.',
+    err_location: 'Cần vị trí vi phạm: bật định vị hoặc nhập thủ công.',
+    err_violation: 'Hãy chọn hành vi vi phạm.',
+    err_vehicle: 'Hãy chọn loại phương tiện.',
+    err_too_many: 'Tối đa 10 tệp cho một phản ánh.',
+    err_type: 'Không nhận loại tệp này: {name}',
+    err_big: 'Tệp quá lớn: {name} (tối đa {max} MB)',
+    err_fix: 'Hãy sửa các mục được đánh dấu.',
+    saved_toast: 'Đã lưu trên điện thoại. Sẽ tự gửi khi có mạng.',
+    view_reports: 'Xem',
+    save_storage_full: 'Điện thoại hết bộ nhớ nên chưa lưu được. Hãy giải phóng bộ nhớ rồi bấm lại.',
+    save_failed: 'Chưa lưu được phản ánh (lỗi bộ nhớ). Dữ liệu vẫn còn trên màn hình, hãy bấm lại.',
+
+    reports_empty: 'Chưa có phản ánh nào. Phản ánh bạn gửi sẽ hiện ở đây cùng trạng thái xử lý.',
+    send_now: 'Gửi ngay',
+    queue_waiting: '{n} phản ánh đang chờ gửi',
+    queue_done: 'Mọi phản ánh đã được gửi',
+    storage_line: 'Bộ nhớ đang dùng: {used} / còn trống {free}',
+    persisted_yes: 'Dữ liệu được bảo vệ khỏi bị trình duyệt tự xoá.',
+    persisted_no: 'Trình duyệt có thể xoá dữ liệu khi máy đầy. Hãy thêm ứng dụng vào màn hình chính.',
+    state_saved: 'Đã lưu trên máy',
+    state_sending: 'Đang gửi {n}%',
+    state_sent: 'Đã gửi',
+    state_attention: 'Cần xử lý',
+    waiting_network: 'Chờ có mạng để gửi',
+    next_try: 'Thử lại lúc {time}',
+    srv_awaiting_evidence: 'Đang chờ đủ tệp',
+    srv_submitted: 'Đã tiếp nhận, chờ xử lý',
+    srv_verified: 'Đã xác minh vi phạm',
+    srv_rejected: 'Không được chấp nhận',
+    srv_needs_info: 'Cần bổ sung thông tin',
+    reviewer_note: 'Ghi chú của cán bộ',
+    no_plate: 'Không rõ biển số',
+
+    why_report_conflict: 'Mã phản ánh đã có trên máy chủ với nội dung khác.',
+    why_media_id_conflict: 'Mã tệp bị trùng với một phản ánh khác trên máy chủ.',
+    why_validation_failed: 'Máy chủ không nhận dữ liệu của phản ánh.',
+    why_payload_too_large: 'Tệp quá lớn đối với máy chủ.',
+    why_local_copy_damaged: 'Bản lưu trên điện thoại bị hỏng.',
+    why_capture_incomplete: 'Việc lưu bị gián đoạn (ứng dụng bị đóng khi đang lưu).',
+    why_other: 'Máy chủ từ chối ({code}).',
+    attention_help: 'Phản ánh vẫn nằm trên điện thoại. Bạn có thể thử gửi lại hoặc xoá nó.',
+    attention_help_rekey:
+      'Phản ánh vẫn nằm trên điện thoại. Bạn có thể gửi nó thành phản ánh mới (nội dung và ảnh giữ nguyên) hoặc xoá nó.',
+
+    detail_title: 'Chi tiết phản ánh',
+    back: 'Quay lại',
+    sealed_note: 'Phản ánh đã được niêm phong trên điện thoại, không thể sửa.',
+    f_violation: 'Hành vi',
+    f_vehicle: 'Phương tiện',
+    f_plate: 'Biển số',
+    f_desc: 'Mô tả',
+    f_note: 'Ghi chú',
+    f_time: 'Thời điểm',
+    f_location: 'Vị trí',
+    f_named: 'Báo tin có tên',
+    f_status: 'Trạng thái',
+    f_media: 'Bằng chứng',
+    f_id: 'Mã phản ánh',
+    yes: 'Có',
+    no: 'Không',
+    media_received: 'Máy chủ đã nhận đủ',
+    media_pending: 'Đã gửi {n}%',
+    media_purged: 'Đã xoá khỏi điện thoại (máy chủ giữ bản gốc)',
+    retry: 'Thử gửi lại',
+    resend_new_id: 'Gửi thành phản ánh mới',
+    confirm_resend_new_id:
+      'Gửi lại nội dung và bằng chứng này dưới một mã phản ánh mới? Nội dung và ảnh không thay đổi.',
+    delete_local: 'Xoá khỏi điện thoại',
+    purge: 'Xoá tệp trên điện thoại',
+    confirm_delete_unsent:
+      'Phản ánh này CHƯA được gửi xong. Nếu xoá, bằng chứng trên điện thoại sẽ mất hẳn. Vẫn xoá?',
+    confirm_purge: 'Máy chủ đã nhận đủ {size}. Xoá các tệp này khỏi điện thoại để giải phóng bộ nhớ?',
+    confirm_purge_all: 'Xoá {size} ảnh và video đã gửi xong khỏi điện thoại? Máy chủ vẫn giữ bản gốc.',
+    confirm_yes: 'Xoá',
+    cancel: 'Huỷ',
+
+    lang_title: 'Ngôn ngữ',
+    storage_title: 'Bộ nhớ trên điện thoại',
+    persist_btn: 'Yêu cầu bảo vệ dữ liệu',
+    purge_all: 'Giải phóng {size} (tệp đã gửi xong)',
+    nothing_to_purge: 'Chưa có tệp đã gửi xong để xoá.',
+    officer_title: 'Cán bộ tuần tra',
+    officer_mode: 'Gửi phản ánh với tư cách cán bộ tuần tra',
+    about_title: 'Giới thiệu',
+    about_text:
+      'RoadWatch giúp người dân và cán bộ ghi lại vi phạm giao thông, kể cả khi không có mạng. ' +
+      'Phản ánh được lưu trên điện thoại và chỉ bị xoá khi máy chủ đã nhận đủ và bạn đồng ý.',
+    version: 'Phiên bản {v}',
+    device: 'Mã thiết bị: {id}',
+    device_none: 'Thiết bị chưa đăng ký (sẽ đăng ký khi gửi lần đầu).',
+    licences: 'Giấy phép phần mềm nguồn mở',
+  },
+  en: {
+    app_title: 'Report a traffic violation',
+    net_online: 'Online',
+    net_offline: 'Offline',
+    tab_capture: 'Report',
+    tab_reports: 'My reports',
+    tab_settings: 'Settings',
+    update_available: 'A new version of the app is ready.',
+    update_now: 'Update',
+    update_later: 'Later',
+    update_deferred: 'It will update as soon as your report is saved and sending has finished.',
+    replaced: 'The app was updated in another tab. Reload this page when convenient.',
+    reload: 'Reload',
+
+    sec_media: 'Photo or video',
+    btn_photo: 'Take photo',
+    btn_video: 'Record video',
+    btn_gallery: 'Gallery',
+    media_hint: 'Up to 10 files. Show the plate and the violation clearly.',
+    media_remove: 'Remove this file',
+    media_video: 'Video',
+    exif_ok: 'Taken {time} · has location',
+    exif_time_only: 'Taken {time}',
+    exif_no_time: 'The photo has no capture time',
+    exif_no_place: 'The photo has no location',
+    exif_time_far: 'Taken {age} ago',
+    exif_place_far: "The photo's location is {dist} from you",
+    video_no_exif: 'Video: time and location cannot be read',
+
+    sec_location: 'Where it happened',
+    loc_off: 'A location lets officers find the place.',
+    loc_asking: 'Asking for permission to use your location…',
+    loc_waiting: 'Finding your position… no GPS fix yet.',
+    loc_waiting_long: 'Still no GPS fix. Move to open sky, or enter the location by hand.',
+    loc_fix: '±{acc} m',
+    loc_poor: 'Low accuracy: move to open sky or enter the location by hand.',
+    loc_denied: 'No permission to use your location. Allow it in the browser settings, or enter it by hand.',
+    loc_unavailable: 'This phone cannot provide a position. Enter the location by hand.',
+    btn_locate: 'Use my position',
+    btn_manual: 'Enter by hand',
+    btn_use_exif: "Use the photo's location",
+    btn_use_gps: "Use the phone's position",
+    manual_label: 'Latitude, longitude',
+    manual_ph: 'e.g. 21.02851, 105.80482',
+    manual_hint: 'Tip: long-press a place in a map app to copy its coordinates.',
+    manual_invalid: 'Not valid coordinates. Example: 21.02851, 105.80482',
+    src_gps: 'phone GPS',
+    src_exif: 'from the photo',
+    src_manual: 'entered by hand',
+
+    sec_violation: 'Violation',
+    violation_search_ph: 'Search: red light, helmet, sidewalk…',
+    violation_search_label: 'Search violations',
+    violation_choose: '— Choose the violation —',
+    violation_count: '{n} results',
+    violation_none: 'Nothing found. Try another word, e.g. "parking".',
+    violation_mismatch: 'This violation does not usually apply to the chosen vehicle.',
+    catalogue_missing: 'The list of violations is not loaded yet. Open the app once while online.',
+    group_hard: 'Hard to prove with a photo',
+
+    sec_vehicle: 'Vehicle',
+    vc_car: 'Car',
+    vc_motorbike: 'Motorbike',
+    vc_truck: 'Truck',
+    vc_bus: 'Bus, coach',
+    vc_bicycle: 'Bicycle, e-bike',
+    vc_other: 'Other',
+    plate_label: 'Plate',
+    plate_ph: 'e.g. 30A-123.45',
+    plate_norm: 'Normalised: {plate}',
+    plate_unknown: 'Plate format not recognised. You can still send it.',
+    plate_ambiguous: 'Car or motorbike? Choose the vehicle to read the plate right.',
+    desc_label: 'Vehicle description',
+    desc_ph: 'e.g. white saloon, red Honda motorbike',
+    note_label: 'Note',
+    note_ph: 'Exact place, direction, what happened…',
+
+    named_summary: 'Named report (optional)',
+    named_explain:
+      'You may report anonymously. If you leave your name and phone, an officer may contact you to ' +
+      "verify. The police must keep an informant's identity secret: it is encrypted, never revealed " +
+      'to the person reported and never shown by the app again. Once the report is sent, the phone ' +
+      'deletes its copy too.',
+    name_label: 'Full name',
+    nid_label: 'National ID (CCCD/CMND)',
+    phone_label: 'Phone number',
+    nid_invalid: 'A CCCD has 12 digits, an old CMND 9.',
+    phone_invalid: 'A Vietnamese phone number: 0xxxxxxxxx or +84xxxxxxxxx.',
+
+    time_label: 'Time of the violation',
+    time_from_photo: 'from the photo',
+    time_now: 'when captured',
+    submit: 'Save and send',
+    submit_hint: 'Saved on the phone first, then sent automatically when online.',
+    saving: 'Saving…',
+    err_media: 'Add at least one photo or video.',
+    err_location: 'A location is needed: turn on location or enter it by hand.',
+    err_violation: 'Choose the violation.',
+    err_vehicle: 'Choose the vehicle type.',
+    err_too_many: 'At most 10 files per report.',
+    err_type: 'This file type is not accepted: {name}',
+    err_big: 'File too large: {name} (at most {max} MB)',
+    err_fix: 'Please correct the marked fields.',
+    saved_toast: 'Saved on this phone. It will be sent when online.',
+    view_reports: 'View',
+    save_storage_full: 'The phone is out of storage, so nothing was saved. Free some space and tap again.',
+    save_failed: 'The report could not be saved (storage error). Your input is still here: tap again.',
+
+    reports_empty: 'No reports yet. Reports you send appear here with their status.',
+    send_now: 'Send now',
+    queue_waiting: '{n} waiting to be sent',
+    queue_done: 'Every report has been sent',
+    storage_line: 'Storage used: {used} / free {free}',
+    persisted_yes: 'Data is protected from automatic deletion by the browser.',
+    persisted_no: 'The browser may delete data when the phone is full. Add the app to the home screen.',
+    state_saved: 'Saved on phone',
+    state_sending: 'Sending {n}%',
+    state_sent: 'Sent',
+    state_attention: 'Needs attention',
+    waiting_network: 'Waiting for a network',
+    next_try: 'Next try at {time}',
+    srv_awaiting_evidence: 'Waiting for all files',
+    srv_submitted: 'Received, awaiting review',
+    srv_verified: 'Violation verified',
+    srv_rejected: 'Not accepted',
+    srv_needs_info: 'More information needed',
+    reviewer_note: "Reviewer's note",
+    no_plate: 'Plate unknown',
+
+    why_report_conflict: 'The server already has this report id with different content.',
+    why_media_id_conflict: 'A file id clashes with another report on the server.',
+    why_validation_failed: 'The server did not accept the report data.',
+    why_payload_too_large: 'A file is too large for the server.',
+    why_local_copy_damaged: 'The copy stored on the phone is damaged.',
+    why_capture_incomplete: 'Saving was interrupted (the app was closed while saving).',
+    why_other: 'The server refused it ({code}).',
+    attention_help: 'The report is still on the phone. You can try again or delete it.',
+    attention_help_rekey:
+      'The report is still on the phone. You can send it as a new report (same content and photos) or delete it.',
+
+    detail_title: 'Report details',
+    back: 'Back',
+    sealed_note: 'This report is sealed on the phone and cannot be edited.',
+    f_violation: 'Violation',
+    f_vehicle: 'Vehicle',
+    f_plate: 'Plate',
+    f_desc: 'Description',
+    f_note: 'Note',
+    f_time: 'Time',
+    f_location: 'Location',
+    f_named: 'Named report',
+    f_status: 'Status',
+    f_media: 'Evidence',
+    f_id: 'Report id',
+    yes: 'Yes',
+    no: 'No',
+    media_received: 'Received by the server',
+    media_pending: '{n}% sent',
+    media_purged: 'Deleted from the phone (the server keeps the original)',
+    retry: 'Try again',
+    resend_new_id: 'Send as a new report',
+    confirm_resend_new_id:
+      'Send this content and evidence again under a new report id? Nothing in it changes.',
+    delete_local: 'Delete from phone',
+    purge: 'Delete files on phone',
+    confirm_delete_unsent:
+      'This report has NOT been fully sent. Deleting it loses the evidence on this phone for good. Delete anyway?',
+    confirm_purge: 'The server has all {size}. Delete these files from the phone to free space?',
+    confirm_purge_all: 'Delete {size} of sent photos and videos from the phone? The server keeps the originals.',
+    confirm_yes: 'Delete',
+    cancel: 'Cancel',
+
+    lang_title: 'Language',
+    storage_title: 'Storage on this phone',
+    persist_btn: 'Ask to protect data',
+    purge_all: 'Free {size} (files already sent)',
+    nothing_to_purge: 'No sent files to delete yet.',
+    officer_title: 'Patrol officer',
+    officer_mode: 'Send reports as a patrol officer',
+    about_title: 'About',
+    about_text:
+      'RoadWatch helps citizens and officers record traffic violations, even without a network. ' +
+      'Reports are kept on the phone and deleted only once the server has them all and you agree.',
+    version: 'Version {v}',
+    device: 'Device id: {id}',
+    device_none: 'Device not registered yet (it registers on the first send).',
+    licences: 'Open-source licences',
+  },
+};
+
+export const LANGS = ['vi', 'en'];
+let lang = 'vi';
+
+/** Pick the language: ?lang= (remembered), else the remembered one, else Vietnamese. */
+export function initLang() {
+  const asked = new URLSearchParams(location.search).get('lang');
+  if (LANGS.includes(asked)) localStorage.setItem('rw-lang', asked);
+  const stored = localStorage.getItem('rw-lang');
+  lang = LANGS.includes(stored) ? stored : 'vi';
+  document.documentElement.lang = lang;
+  return lang;
+}
+
+export const currentLang = () => lang;
+export const locale = () => (lang === 'vi' ? 'vi-VN' : 'en-GB');
+
+export function setLang(next) {
+  lang = LANGS.includes(next) ? next : 'vi';
+  localStorage.setItem('rw-lang', lang);
+  document.documentElement.lang = lang;
+  applyI18n(document);
+}
+
+/** The string for `key` with {placeholders} filled in. */
+export function t(key, params = {}) {
+  const text = STRINGS[lang][key] ?? STRINGS.vi[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
+}
+
+export const has = (key) => key in STRINGS.vi;
+
+/** Re-label every marked element under `root`. */
+export function applyI18n(root) {
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-ph]')) el.placeholder = t(el.dataset.i18nPh);
+  for (const el of root.querySelectorAll('[data-i18n-aria]')) el.setAttribute('aria-label', t(el.dataset.i18nAria));
+  document.title = `${t('app_title')} – RoadWatch`;
+}
+
+/** 12,3 MB */
+export function formatBytes(n) {
+  const units = ['B', 'KB', 'MB', 'GB'];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${new Intl.NumberFormat(locale(), { maximumFractionDigits: i ? 1 : 0 }).format(n)} ${units[i]}`;
+}
+
+export function formatTime(date) {
+  return new Intl.DateTimeFormat(locale(), {
+    hour: '2-digit',
+    minute: '2-digit',
+    day: '2-digit',
+    month: '2-digit',
+    year: 'numeric',
+  }).format(date);
+}
+
+/** "3 giờ", "2 ngày" / "3 hours"... */
+export function formatAge(minutes) {
+  const rtf = (value, unit) =>
+    new Intl.NumberFormat(locale(), { style: 'unit', unit, unitDisplay: 'long' }).format(value);
+  if (minutes < 90) return rtf(minutes, 'minute');
+  if (minutes < 48 * 60) return rtf(Math.round(minutes / 60), 'hour');
+  return rtf(Math.round(minutes / 1440), 'day');
+}
+
+export function formatDistance(m) {
+  if (m < 1000) return `${Math.round(m)} m`;
+  return `${new Intl.NumberFormat(locale(), { maximumFractionDigits: 1 }).format(m / 1000)} km`;
+}

@@ -1,0 +1,342 @@
+/**
+ * The sync engine (PROTOCOL §4, §5): register each saved report, upload its evidence
+ * through tus from the server's offset, confirm, then pull status changes.
+ *
+ * Runs in the page and in the service worker (Background Sync). Whoever runs it takes
+ * a Web Lock per report, so one report is never sent by two tabs, or a tab and the
+ * service worker, at once; the tus 409 is the server's backstop.
+ */
+import { API, SyncError, backoffMs, failure, reportAck, request } from './net.js';
+import { discover, putWhole, upload } from './tus.js';
+import {
+  announce,
+  getMeta,
+  getReport,
+  hashStored,
+  mediaBlob,
+  pendingReports,
+  readRange,
+  scrubIdentity,
+  setMeta,
+  updateReport,
+} from './outbox/queue.js';
+import { META, REPORTS, openOutbox } from './outbox/db.js';
+import { putBody } from './outbox/serialize.js';
+
+export const SYNC_TAG = 'rw-outbox';
+// Per-PATCH Upload-Checksum is off: the server then keeps the bytes of a PATCH cut off
+// midway (a checked chunk must arrive whole, so a cut on 2G would cost up to 1 MiB
+// again). The whole file's SHA-256 is verified by the server at completion, and TLS
+// protects each chunk in transit.
+const CHUNK_CHECKSUMS = false;
+const ACTIVE = new Set();
+const localLocks = new Set();
+// Codes of a completed upload whose bytes the server refused (PROTOCOL §7).
+const BYTES_REFUSED = new Set(['checksum_mismatch', 'size_mismatch', 'content_type_mismatch']);
+
+/** Reports this context is sending right now. */
+export const activeIds = () => new Set(ACTIVE);
+
+/** Run `fn` holding the named lock, or skip (return undefined) if someone holds it. */
+async function exclusive(name, fn) {
+  if (globalThis.navigator?.locks?.request) {
+    return navigator.locks.request(name, { ifAvailable: true }, (lock) => (lock ? fn() : undefined));
+  }
+  if (localLocks.has(name)) return undefined; // no Web Locks (Safari < 15.4): this tab only
+  localLocks.add(name);
+  try {
+    return await fn();
+  } finally {
+    localLocks.delete(name);
+  }
+}
+
+/** The device's credentials; registers the phone on first use (PROTOCOL §3.1). */
+async function device() {
+  const known = await getMeta('device');
+  if (known?.token) return known;
+  const register = async () => {
+    const again = await getMeta('device');
+    if (again?.token) return again;
+    const resp = await request('POST', `${API}/devices`);
+    if (resp.status !== 201) throw await failure(resp);
+    const body = await resp.json().catch(() => null);
+    if (!body?.device_id || !body?.token) throw new SyncError('retry', 'not_our_server');
+    const creds = { device_id: body.device_id, token: body.token, at: Date.now() };
+    await setMeta('device', creds);
+    return creds;
+  };
+  return globalThis.navigator?.locks?.request
+    ? navigator.locks.request('rw-device', register)
+    : register();
+}
+
+const authOf = (creds) => ({ Authorization: `Bearer ${creds.token}` });
+
+let running = null;
+let again = false;
+
+/**
+ * Send what is due, then pull statuses. Calls made while a pass runs join it (and ask
+ * for one more pass). `force` ignores the backoff (the network just came back).
+ * Resolves with {pending, nextAttemptAt, offline}.
+ */
+export function syncNow({ force = false, reason = 'manual' } = {}) {
+  if (running) {
+    again = again || force;
+    return running;
+  }
+  running = (async () => {
+    let result;
+    let pass = { force, reason };
+    for (;;) {
+      again = false;
+      result = await syncPass(pass);
+      if (!again || result.offline) break;
+      pass = { force: true, reason: 'again' };
+    }
+    return result;
+  })().finally(() => {
+    running = null;
+  });
+  return running;
+}
+
+async function syncPass({ force }) {
+  let pending = await pendingReports();
+  const online = globalThis.navigator?.onLine !== false;
+  if (!online) return summary(pending, true);
+  const now = Date.now();
+  let networkDown = false;
+  for (const record of pending) {
+    if (!force && (record.nextAttemptAt || 0) > now) continue;
+    const outcome = await exclusive(`rw-report:${record.id}`, () => sendReport(record.id));
+    if (outcome === 'network') {
+      networkDown = true;
+      break;
+    }
+  }
+  if (!networkDown) {
+    await exclusive('rw-changes', pullChanges).catch(() => {});
+  }
+  pending = await pendingReports();
+  return summary(pending, networkDown);
+}
+
+function summary(pending, offline) {
+  const next = pending.map((r) => r.nextAttemptAt || 0).filter(Boolean);
+  return { pending: pending.length, nextAttemptAt: next.length ? Math.min(...next) : 0, offline };
+}
+
+/** Send one report, holding its lock. Returns 'sent', 'attention', 'later' or 'network'. */
+async function sendReport(id) {
+  const record = await getReport(id);
+  if (!record || (record.phase !== 'saved' && record.phase !== 'uploading')) return 'skip';
+  ACTIVE.add(id);
+  announce(id, { active: true });
+  let reregistered = false;
+  let reput = false;
+  try {
+    for (;;) {
+      try {
+        await sendSteps(id);
+        return 'sent';
+      } catch (err) {
+        if (!(err instanceof SyncError)) throw err;
+        if (err.action === 'reregister' && !reregistered) {
+          reregistered = true;
+          await setMeta('device', null); // keep the outbox, get a new token
+          continue;
+        }
+        if (err.action === 'reput' && !reput) {
+          reput = true;
+          await updateReport(id, (r) => {
+            r.registered = false;
+          });
+          continue;
+        }
+        return await recordFailure(id, err);
+      }
+    }
+  } catch (err) {
+    // Stored bytes gone (storage evicted?) need a person; a bug is retried later.
+    // Either way the report stays on the phone.
+    if (err?.code === 'missing_chunk') {
+      return recordFailure(id, new SyncError('attention', 'local_copy_damaged'));
+    }
+    console.error('sync failed', err);
+    return recordFailure(id, new SyncError('retry', 'client_error'));
+  } finally {
+    ACTIVE.delete(id);
+    announce(id, { active: false });
+  }
+}
+
+async function recordFailure(id, err) {
+  const attention = err.action === 'attention' || err.action === 'reput' || err.action === 'recreate';
+  await updateReport(id, (r) => {
+    r.lastError = { code: err.code, status: err.status, at: Date.now() };
+    if (attention) {
+      r.phase = 'attention';
+      r.attention = { code: err.code, status: err.status, message: err.serverMessage };
+    } else {
+      r.attempt = (r.attempt || 0) + 1;
+      const wait = Math.max(backoffMs(r.attempt), err.retryAfter * 1000);
+      r.nextAttemptAt = Date.now() + wait;
+    }
+  });
+  if (attention) return 'attention';
+  return err.code === 'network' || err.code === 'not_our_server' ? 'network' : 'later';
+}
+
+/** Progress was acknowledged: the backoff starts over (PROTOCOL §5). */
+const progressed = (r) => {
+  r.attempt = 0;
+  r.nextAttemptAt = 0;
+  r.lastError = null;
+};
+
+async function sendSteps(id) {
+  const creds = await device();
+  const auth = authOf(creds);
+  let record = await getReport(id);
+
+  if (!record.registered) {
+    const resp = await request('PUT', `${API}/reports/${id}`, {
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify(putBody(record)),
+    });
+    if (resp.status !== 201 && resp.status !== 200) throw await failure(resp);
+    const stored = await reportAck(resp, id);
+    record = await applyServerView(id, stored, (r) => {
+      r.registered = true;
+      if (r.phase === 'saved') r.phase = 'uploading';
+      progressed(r);
+    });
+  }
+
+  const caps = await discover();
+  for (const media of record.media) {
+    if (media.received) continue;
+    await sendMedia(id, media, auth, caps);
+  }
+
+  const resp = await request('GET', `${API}/reports/${id}`, { headers: auth });
+  if (resp.status !== 200) throw await failure(resp);
+  const stored = await reportAck(resp, id);
+  await applyServerView(id, stored, (r) => {
+    if (r.media.every((m) => m.received)) {
+      r.phase = 'sent';
+      r.sentAt = Date.now();
+      r.attention = null;
+      progressed(r);
+      scrubIdentity(r);
+    }
+  });
+  const after = await getReport(id);
+  if (after.phase !== 'sent') throw new SyncError('retry', 'evidence_missing');
+}
+
+async function sendMedia(id, media, auth, caps) {
+  const save = (change) =>
+    updateReport(id, (r) => {
+      const m = r.media.find((x) => x.media_id === media.media_id);
+      if ('uploadUrl' in change) m.uploadUrl = change.uploadUrl;
+      if ('offset' in change) {
+        if (change.offset > (m.offset || 0)) progressed(r);
+        m.offset = change.offset;
+      }
+      if (m.offset >= m.size) m.received = true;
+    });
+  for (let tries = 0; ; tries++) {
+    try {
+      if (caps.tus) {
+        await upload({
+          auth,
+          reportId: id,
+          media: (await getReport(id)).media.find((m) => m.media_id === media.media_id),
+          read: (start, end) => readRange(media.media_id, start, end),
+          save,
+          checksum: CHUNK_CHECKSUMS ? caps.checksum : null,
+        });
+      } else {
+        await putWhole(auth, id, media, await mediaBlob(media));
+        await save({ offset: media.size });
+      }
+      return;
+    } catch (err) {
+      if (!(err instanceof SyncError) || !BYTES_REFUSED.has(err.code) || tries >= 1) throw err;
+      // The server refused the assembled bytes. Re-hash the outbox copy: if it is intact,
+      // the damage was in transit and the upload starts again; if not, a person decides.
+      const db = await openOutbox();
+      if ((await hashStored(db, media)) !== media.sha256) {
+        throw new SyncError('attention', 'local_copy_damaged');
+      }
+      await save({ uploadUrl: null, offset: 0 });
+      await updateReport(id, (r) => {
+        r.media.find((x) => x.media_id === media.media_id).received = false;
+      });
+    }
+  }
+}
+
+/** Copy what the server says about a report onto the record (received flags, status). */
+function applyServerView(id, stored, extra) {
+  return updateReport(id, (r) => {
+    const byId = new Map(stored.evidence.map((e) => [e.media_id, e]));
+    for (const m of r.media) {
+      const e = byId.get(m.media_id);
+      if (e?.received) {
+        m.received = true;
+        m.offset = m.size;
+      }
+    }
+    r.server = { ...(r.server || {}), status: stored.status, flags: stored.flags || [] };
+    if (stored.plate_normalized) r.server.plate = stored.plate_normalized;
+    extra?.(r);
+  });
+}
+
+/** Pull the change feed (PROTOCOL §3.6): apply every change, then store the cursor. */
+export async function pullChanges() {
+  const creds = await getMeta('device');
+  if (!creds?.token) return 0;
+  let applied = 0;
+  for (let page = 0; page < 20; page++) {
+    const since = (await getMeta('changes_cursor')) || '';
+    const url = `${API}/changes?limit=200${since ? `&since=${encodeURIComponent(since)}` : ''}`;
+    const resp = await request('GET', url, { headers: authOf(creds) });
+    if (resp.status === 404 && !(resp.headers.get('Content-Type') || '').includes('problem')) {
+      return applied; // a server without the feed yet
+    }
+    if (resp.status !== 200) throw await failure(resp);
+    const body = await resp.json().catch(() => null);
+    if (!body || !Array.isArray(body.changes) || typeof body.next !== 'string') {
+      throw new SyncError('retry', 'not_our_server');
+    }
+    const db = await openOutbox();
+    const tx = db.transaction([REPORTS, META], 'readwrite');
+    const reports = tx.objectStore(REPORTS);
+    const touched = [];
+    for (const c of body.changes) {
+      const r = await reports.get(c.report_id);
+      if (!r) continue;
+      r.server = {
+        ...(r.server || {}),
+        status: c.status,
+        reason_code: c.reason_code || null,
+        public_note: c.public_note || null,
+        at: c.at,
+        cursor: c.cursor,
+      };
+      await reports.put(r);
+      touched.push(r.id);
+    }
+    await tx.objectStore(META).put({ key: 'changes_cursor', value: body.next });
+    await tx.done;
+    touched.forEach((rid) => announce(rid, { status: true }));
+    applied += body.changes.length;
+    if (!body.has_more) break;
+  }
+  return applied;
+}

@@ -1,0 +1,7 @@
+"""The JSON API, version 1: ``/api/v1``."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from . import changes, devices, openapi, reports, uploads, violations  # noqa: E402,F401

@@ -1,0 +1,49 @@
+"""Reports and their evidence, for the device that made them."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import g, request, url_for
+
+from ..auth import device_required
+from ..problems import ApiError
+from ..services import evidence, reports
+from . import bp
+from .body import json_object
+
+
+def _uuid(value: str) -> str:
+    """The canonical lowercase form of a UUID, or a 400 problem."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ApiError("invalid_id") from None
+
+
+@bp.put("/reports/<report_id>")
+@device_required
+def put_report(report_id: str):
+    """Store a report once: 201 the first time, 200 for the same body again, 409 otherwise."""
+    report_id = _uuid(report_id)
+    report, created = reports.put_report(g.device, report_id, json_object())
+    location = url_for("api.get_report", report_id=report.id)
+    return reports.public_view(report), 201 if created else 200, {"Location": location}
+
+
+@bp.get("/reports/<report_id>")
+@device_required
+def get_report(report_id: str):
+    report = reports.get_own_report(g.device, _uuid(report_id))
+    return reports.public_view(report)
+
+
+@bp.put("/reports/<report_id>/media/<media_id>")
+@device_required
+def put_media(report_id: str, media_id: str):
+    """Receive the raw bytes of a declared media item (not resumable; see /uploads)."""
+    media, created = evidence.receive_direct(
+        g.device, _uuid(report_id), _uuid(media_id), request.stream, request.content_length
+    )
+    report = reports.get_own_report(g.device, media.report_id)
+    return reports.public_view(report), 201 if created else 200

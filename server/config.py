@@ -1,0 +1,62 @@
+"""Configuration read from environment variables, with safe defaults.
+
+Secrets (SECRET_KEY, the identity-encryption key) are never constants in code: when
+the environment does not provide them they are generated on first start and kept in
+the instance folder (see :mod:`server.secrets`).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+def from_environ() -> dict[str, Any]:
+    """Settings taken from the process environment.
+
+    ``DATABASE_URL`` and ``MEDIA_ROOT`` default to locations inside the instance
+    folder (``./instance``, or ``INSTANCE_PATH``); those defaults are filled in by :func:`server.create_app`, which knows
+    where the instance folder is.
+    """
+    return {
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or None,
+        "MEDIA_ROOT": os.environ.get("MEDIA_ROOT") or None,
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
+        "IDENTITY_KEY": os.environ.get("IDENTITY_KEY") or None,
+        # Largest evidence file accepted, in MiB (photos and short videos).
+        "MAX_UPLOAD_MB": _int("MAX_UPLOAD_MB", 200),
+        # Largest JSON body accepted on the API, in bytes.
+        "MAX_JSON_BYTES": _int("MAX_JSON_BYTES", 64 * 1024),
+        # Plausibility thresholds (flags kept on the report for reviewers).
+        "FLAG_EXIF_TIME_SKEW_MINUTES": _float("FLAG_EXIF_TIME_SKEW_MINUTES", 30.0),
+        "FLAG_EXIF_DISTANCE_M": _float("FLAG_EXIF_DISTANCE_M", 500.0),
+        "FLAG_FUTURE_TOLERANCE_MINUTES": _float("FLAG_FUTURE_TOLERANCE_MINUTES", 5.0),
+        "FLAG_MAX_AGE_DAYS": _float("FLAG_MAX_AGE_DAYS", 30.0),
+        # Deduplication of reports into cases.
+        "DEDUP_RADIUS_M": _float("DEDUP_RADIUS_M", 150.0),
+        "DEDUP_WINDOW_MINUTES": _float("DEDUP_WINDOW_MINUTES", 30.0),
+        # Largest Hamming distance (bits of 64) between the pHashes of two "similar" photos;
+        # measured in tests/test_dedup.py (server.dedup.DEFAULT_PHASH_MAX_DISTANCE).
+        "DEDUP_PHASH_MAX_DISTANCE": _int("DEDUP_PHASH_MAX_DISTANCE", 12),
+        # Similar (not identical) photos are looked for among reports captured within this
+        # many hours of each other; identical pHashes and identical bytes join at any time.
+        "DEDUP_PHASH_WINDOW_HOURS": _float("DEDUP_PHASH_WINDOW_HOURS", 72.0),
+        # Routing: how far outside every district a point may be and still be routed.
+        "ROUTING_TOLERANCE_M": _float("ROUTING_TOLERANCE_M", 2000.0),
+        # Incomplete resumable uploads expire after this many hours.
+        "UPLOAD_EXPIRY_HOURS": _float("UPLOAD_EXPIRY_HOURS", 24.0 * 7),
+        # How long a request waits for another request writing the same upload.
+        "UPLOAD_LOCK_WAIT_SECONDS": _float("UPLOAD_LOCK_WAIT_SECONDS", 3.0),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "JSON_SORT_KEYS": False,
+    }

@@ -1,0 +1,161 @@
+"""Database models. The schema itself comes only from the Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+if TYPE_CHECKING:
+    from .geo import Case
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# An auto-incrementing 64-bit key that SQLite also auto-increments.
+BigSerial = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class Device(db.Model):
+    """A phone (or the sync client) that sends reports. Its token is stored hashed."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Report(db.Model):
+    """A violation report, created once from the phone's id, immutable once stored."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    device_id: Mapped[str] = mapped_column(sa.ForeignKey("devices.id"), index=True)
+    # HMAC of the canonical request body: tells an identical retry from a conflict.
+    body_digest: Mapped[str] = mapped_column(sa.String(64))
+    violation: Mapped[str] = mapped_column(sa.String(64))
+    vehicle_class: Mapped[str] = mapped_column(sa.String(16))
+    plate_raw: Mapped[str] = mapped_column(sa.String(64), default="")
+    plate_kind: Mapped[str] = mapped_column(sa.String(16))
+    plate_compact: Mapped[str] = mapped_column(sa.String(64), default="")
+    plate_display: Mapped[str | None] = mapped_column(sa.String(64))
+    plate_match_key: Mapped[str | None] = mapped_column(sa.String(80), index=True)
+    vehicle_description: Mapped[str] = mapped_column(sa.Text, default="")
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # The offset the phone gave, in minutes east of UTC, to show local time back.
+    captured_offset_min: Mapped[int] = mapped_column(sa.Integer, default=0)
+    lat: Mapped[float] = mapped_column(sa.Float)
+    lon: Mapped[float] = mapped_column(sa.Float)
+    accuracy_m: Mapped[float | None] = mapped_column(sa.Float)
+    location_source: Mapped[str] = mapped_column(sa.String(8))
+    reporter_kind: Mapped[str] = mapped_column(sa.String(8))
+    # Fernet token of {"name", "national_id", "phone"}; the key is not in the database.
+    identity_ciphertext: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    status: Mapped[str] = mapped_column(sa.String(24), index=True)
+    flags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Routing (migration 0003): the district whose police handle the report, the rule of
+    # server.routing that placed it (or "by_hand"), and which location was routed.
+    district_code: Mapped[str | None] = mapped_column(sa.String(16), index=True)
+    route_rule: Mapped[str | None] = mapped_column(sa.String(24))
+    route_distance_m: Mapped[float | None] = mapped_column(sa.Float)
+    route_location_source: Mapped[str | None] = mapped_column(sa.String(8))
+    # Case membership (migration 0003): why the report joined its case (None: it opened
+    # the case) and the report of that case it matched.
+    case_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("cases.id", name="fk_reports_case_id_cases"), index=True
+    )
+    join_reason: Mapped[str | None] = mapped_column(sa.String(24))
+    join_match_report_id: Mapped[str | None] = mapped_column(sa.String(36))
+    joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Lets a new case be inserted before the report that points at it, in one flush.
+    case: Mapped[Case | None] = relationship(foreign_keys=[case_id])
+
+    __table_args__ = (
+        # Candidates of a same-plate join: key, violation, then a captured_at range.
+        sa.Index("ix_reports_plate_violation_time", "plate_match_key", "violation", "captured_at"),
+    )
+
+    media: Mapped[list[Media]] = relationship(
+        back_populates="report", order_by="Media.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def has_identity(self) -> bool:
+        return self.identity_ciphertext is not None
+
+
+class Media(db.Model):
+    """A declared evidence file of a report; ``received_at`` is set once its bytes are verified."""
+
+    __tablename__ = "media"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    report_id: Mapped[str] = mapped_column(sa.ForeignKey("reports.id"), index=True)
+    position: Mapped[int] = mapped_column(sa.Integer)
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    content_type: Mapped[str] = mapped_column(sa.String(32))
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    exif: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # 64-bit perceptual hash (16 hex digits) of a received image (migration 0003).
+    phash: Mapped[str | None] = mapped_column(sa.String(16), index=True)
+    # The report's captured_at, copied here so that the similar-photo lookup of a time
+    # window reads one covering index (ix_media_captured_phash) instead of a million
+    # scattered report rows (migration 0003).
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.Index("ix_media_captured_phash", "captured_at", "phash", "report_id"),)
+
+    report: Mapped[Report] = relationship(back_populates="media")
+
+    @property
+    def received(self) -> bool:
+        return self.received_at is not None
+
+
+class StatusEvent(db.Model):
+    """One change of a report's status. ``seq`` orders the change feed."""
+
+    __tablename__ = "status_events"
+
+    seq: Mapped[int] = mapped_column(BigSerial, primary_key=True, autoincrement=True)
+    report_id: Mapped[str] = mapped_column(sa.ForeignKey("reports.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(24))
+    reason_code: Mapped[str | None] = mapped_column(sa.String(48))
+    public_note: Mapped[str | None] = mapped_column(sa.Text)
+    actor: Mapped[str] = mapped_column(sa.String(64), default="system")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

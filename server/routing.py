@@ -1,0 +1,604 @@
+"""Route a reported position (lat, lon) to the district responsible for the place.
+
+Pure module: no Flask, no database. The default data are the pre-2025 district (ADM2)
+and province (ADM1) polygons shipped in ``data/boundaries/*.geojson.gz``; see
+``data/boundaries/PROVENANCE.md`` for their source, licence and known defects (Quảng Ninh
+is missing entirely; some provinces have areas no district covers).
+
+Rules, tried in this order (``Route.rule``):
+
+``inside``
+    Exactly one district polygon covers the point (its interior, or its own edge where no
+    other district touches, e.g. a coastline or the rim of a coverage gap).
+``border``
+    Two or more district polygons cover the point: it lies on a shared edge or vertex, or
+    in one of the tiny overlaps present in the data. **Border rule:** the district with the
+    lowest code wins. Codes are compared as strings, which for the zero-padded 3-digit GSO
+    codes is the numeric order (``"001" < "002" < "760"``).
+``province_nearest``
+    No district covers the point, but a province polygon does (a coverage gap in the data,
+    or a sliver where the province outline and its districts disagree): the nearest
+    district *of that province*, however far. If several province polygons cover the
+    point (they overlap by a few m² in places), the districts of all of them compete.
+    Province polygons whose code has no district in the index are ignored.
+``tolerance_nearest``
+    Neither a district nor a province covers the point, but some district is within
+    ``tolerance_m`` metres (inclusive; default 2,000 m): the nearest district. This catches
+    points just offshore and GPS fixes just across a land border. It also means that a
+    point inside the missing Quảng Ninh but within ``tolerance_m`` of a district of a
+    neighbouring province goes to that district; points further inside are unrouted.
+``unrouted``
+    Anything else, and invalid input (NaN or infinite values, latitude outside
+    [-90, 90], longitude outside [-180, 180]): ``district_code`` is ``None``.
+
+Ties between equally near districts are broken by the lowest code, as for borders.
+
+Distances (``Route.distance_m``) are in metres under a local equirectangular projection
+centred on the query point: ``x = R·cos(lat0)·Δlon``, ``y = R·Δlat`` (radians, mean Earth
+radius R = 6,371,008.8 m), and the distance to a district is the exact planar distance from
+the point to the nearest edge of its polygon in that projection. Within a few tens of
+kilometres this is within about 1 % of the WGS84 geodesic distance; it is only used to compare
+candidates and against ``tolerance_m``. ``distance_m`` is ``0.0`` for ``inside`` and
+``border`` and ``None`` for ``unrouted``.
+
+Implementation: district and province polygons are prepared and held in shapely 2
+``STRtree`` indexes; district edges are additionally cut into chunks of at most 16 segments
+in a third ``STRtree`` for the nearest-district searches, which are vectorised in numpy.
+An optional lookup grid (default 0.01° cells) answers most points without GEOS: a cell
+that no district boundary comes near and whose centre lies in exactly one district is
+wholly inside that district; a cell that no district or province boundary comes near,
+that lies outside every district and province, and that is provably more than
+``tolerance_m`` from every district edge is wholly unrouted. Every other point takes the
+exact path. ``route()`` and ``route_many()`` run the same code, so they always agree.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import shape
+
+__all__ = [
+    "DATA_DIR",
+    "DEFAULT_PROPS",
+    "EARTH_RADIUS_M",
+    "M_PER_DEG",
+    "RULES",
+    "District",
+    "DistrictIndex",
+    "PropertyNames",
+    "Route",
+]
+
+EARTH_RADIUS_M = 6_371_008.8
+M_PER_DEG = EARTH_RADIUS_M * math.pi / 180.0  # metres per degree of latitude
+
+DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "boundaries"
+DISTRICTS_FILE = "vn_adm2_districts_pre2025.geojson.gz"
+PROVINCES_FILE = "vn_adm1_provinces_pre2025.geojson.gz"
+
+# Rule names; the position in this tuple is the internal integer code.
+RULES = ("unrouted", "inside", "border", "province_nearest", "tolerance_nearest")
+_UNROUTED, _INSIDE, _BORDER, _PROVINCE, _TOLERANCE = range(5)
+
+_CHUNK_SEGMENTS = 16  # district edges per chunk in the nearest-search tree
+_GRID_SLOW = -2  # grid cell value: take the exact path
+_GRID_UNROUTED = -1  # grid cell value: certainly unrouted
+_GRID_MAX_CELLS = 8_000_000
+_GRID_PURITY_CELLS = 1  # cells around every boundary vertex that may hold boundary
+
+
+@dataclass(frozen=True)
+class District:
+    code: str
+    name: str
+    province_code: str
+    province_name: str
+
+
+@dataclass(frozen=True)
+class Route:
+    district_code: str | None
+    rule: str
+    distance_m: float | None = None
+
+
+@dataclass(frozen=True)
+class PropertyNames:
+    """Names of the GeoJSON feature properties to read."""
+
+    district_code: str = "adm2_code"
+    district_name: str = "adm2_name"
+    district_province_code: str = "adm1_code"
+    district_province_name: str = "adm1_name"
+    province_code: str = "adm1_code"
+    province_name: str = "adm1_name"
+
+
+DEFAULT_PROPS = PropertyNames()
+
+
+def _polygonal(geom: Any) -> shapely.Geometry:
+    """Shapely geometry from a GeoJSON geometry dict, made valid, polygons only."""
+    if not geom:
+        raise ValueError("feature without geometry")
+    g = shape(geom)
+    if not shapely.is_valid(g):
+        g = shapely.make_valid(g)
+    parts = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
+    if not parts:
+        raise ValueError(f"geometry is not polygonal: {geom.get('type')!r}")
+    return shapely.union_all(parts) if len(parts) > 1 else parts[0]
+
+
+def _features(fc: dict) -> list[dict]:
+    if not isinstance(fc, dict) or fc.get("type") != "FeatureCollection":
+        raise ValueError("expected a GeoJSON FeatureCollection")
+    return list(fc.get("features") or [])
+
+
+def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
+    """Chebyshev dilation of a 2-D boolean mask by r cells (separable max filter)."""
+    out = mask.copy()
+    for axis in (0, 1):
+        src = out.copy()
+        n = src.shape[axis]
+        for s in range(1, min(r, n - 1) + 1):
+            if axis == 0:
+                out[s:, :] |= src[:-s, :]
+                out[:-s, :] |= src[s:, :]
+            else:
+                out[:, s:] |= src[:, :-s]
+                out[:, :-s] |= src[:, s:]
+    return out
+
+
+class DistrictIndex:
+    """Point-to-district routing over a set of district and province polygons.
+
+    Build with :meth:`from_geojson` or :meth:`load_default`. Read-only after construction.
+    """
+
+    def __init__(
+        self,
+        districts: list[District],
+        district_geoms: Sequence[shapely.Geometry],
+        province_codes: list[str],
+        province_geoms: Sequence[shapely.Geometry],
+        tolerance_m: float,
+        grid_cell_deg: float | None,
+    ) -> None:
+        if not districts:
+            raise ValueError("no districts")
+        if not (tolerance_m >= 0 and math.isfinite(tolerance_m)):
+            raise ValueError("tolerance_m must be a finite number >= 0")
+        self.tolerance_m = float(tolerance_m)
+        # Districts are kept sorted by code, so "lowest code" == "lowest index".
+        order = sorted(range(len(districts)), key=lambda i: districts[i].code)
+        self._districts = [districts[i] for i in order]
+        self._codes = np.array([d.code for d in self._districts] + [None], dtype=object)
+        self._by_code = {d.code: d for d in self._districts}
+        self._dgeoms = np.array([district_geoms[i] for i in order], dtype=object)
+        shapely.prepare(self._dgeoms)
+        self._dtree = shapely.STRtree(self._dgeoms)
+
+        prov_ids: dict[str, int] = {}
+        for d in self._districts:
+            prov_ids.setdefault(d.province_code, len(prov_ids))
+        self._n_prov = len(prov_ids)
+        self._dprov = np.array([prov_ids[d.province_code] for d in self._districts], np.int64)
+        keep = [i for i, c in enumerate(province_codes) if c in prov_ids]
+        self._pgeoms = np.array([province_geoms[i] for i in keep], dtype=object)
+        self._pprov = np.array([prov_ids[province_codes[i]] for i in keep], np.int64)
+        shapely.prepare(self._pgeoms)
+        self._ptree = shapely.STRtree(self._pgeoms)
+
+        self._build_edge_index()
+        # Warm up the lazily built point-in-polygon structures of the prepared geometries.
+        for geoms in (self._dgeoms, self._pgeoms):
+            if len(geoms):
+                b = shapely.bounds(geoms)
+                shapely.intersects_xy(geoms, b[:, 0], b[:, 1])
+        self._grid: np.ndarray | None = None
+        if grid_cell_deg is not None:
+            self._build_grid(float(grid_cell_deg))
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def from_geojson(
+        cls,
+        districts_fc: dict,
+        provinces_fc: dict,
+        props: PropertyNames = DEFAULT_PROPS,
+        tolerance_m: float = 2000,
+        *,
+        grid_cell_deg: float | None = 0.01,
+    ) -> DistrictIndex:
+        """Build an index from two GeoJSON FeatureCollections of (Multi)Polygons.
+
+        Features sharing a district code are merged. ``grid_cell_deg=None`` disables the
+        lookup grid (every point takes the exact path; same answers, slower).
+        """
+        merged: dict[str, tuple[District, list[shapely.Geometry]]] = {}
+        for f in _features(districts_fc):
+            p = f.get("properties") or {}
+            try:
+                code = str(p[props.district_code])
+                district = District(
+                    code=code,
+                    name=str(p[props.district_name]),
+                    province_code=str(p[props.district_province_code]),
+                    province_name=str(p[props.district_province_name]),
+                )
+            except KeyError as e:
+                raise ValueError(f"district feature lacks property {e}") from None
+            geom = _polygonal(f.get("geometry"))
+            if code in merged:
+                merged[code][1].append(geom)
+            else:
+                merged[code] = (district, [geom])
+        districts = [d for d, _ in merged.values()]
+        dgeoms = [g[0] if len(g) == 1 else shapely.union_all(g) for _, g in merged.values()]
+
+        pcodes: list[str] = []
+        pgeoms: list[shapely.Geometry] = []
+        for f in _features(provinces_fc):
+            p = f.get("properties") or {}
+            if props.province_code not in p:
+                raise ValueError(f"province feature lacks property {props.province_code!r}")
+            pcodes.append(str(p[props.province_code]))
+            pgeoms.append(_polygonal(f.get("geometry")))
+        return cls(districts, dgeoms, pcodes, pgeoms, tolerance_m, grid_cell_deg)
+
+    @classmethod
+    def load_default(cls) -> DistrictIndex:
+        """The index over the shipped pre-2025 boundaries (built once, then cached)."""
+        return _load_default_index()
+
+    def _build_edge_index(self) -> None:
+        """District edges as segment arrays, grouped in chunks held in an STRtree."""
+        parts, part_d = shapely.get_parts(self._dgeoms, return_index=True)
+        rings, ring_p = shapely.get_rings(parts, return_index=True)
+        xy, ring_of = shapely.get_coordinates(rings, return_index=True)
+        same = ring_of[:-1] == ring_of[1:]  # consecutive vertices of the same ring
+        start = np.flatnonzero(same)
+        seg_ring = ring_of[start]
+        self._seg = np.column_stack([xy[start], xy[start + 1]])  # x0, y0, x1, y1
+        self._seg_d = part_d[ring_p[seg_ring]].astype(np.int64)
+        # Chunk number inside each ring, then global chunk ids (segments stay contiguous).
+        first_of_ring = np.r_[True, seg_ring[1:] != seg_ring[:-1]]
+        ring_start = np.flatnonzero(first_of_ring)
+        pos = np.arange(seg_ring.size) - np.repeat(
+            ring_start, np.diff(np.r_[ring_start, seg_ring.size])
+        )
+        new_chunk = first_of_ring | (pos % _CHUNK_SEGMENTS == 0)
+        self._chunk_start = np.flatnonzero(new_chunk)
+        self._chunk_len = np.diff(np.r_[self._chunk_start, seg_ring.size])
+        s = self._seg
+        xmin = np.minimum.reduceat(np.minimum(s[:, 0], s[:, 2]), self._chunk_start)
+        ymin = np.minimum.reduceat(np.minimum(s[:, 1], s[:, 3]), self._chunk_start)
+        xmax = np.maximum.reduceat(np.maximum(s[:, 0], s[:, 2]), self._chunk_start)
+        ymax = np.maximum.reduceat(np.maximum(s[:, 1], s[:, 3]), self._chunk_start)
+        # Segments of each chunk, padded to _CHUNK_SEGMENTS by repeating its last segment.
+        pad = np.minimum(np.arange(_CHUNK_SEGMENTS), self._chunk_len[:, None] - 1)
+        self._chunk_seg = self._seg[self._chunk_start[:, None] + pad]  # (chunks, 16, 4)
+        self._chunk_box = np.column_stack([xmin, ymin, xmax, ymax])
+        self._chunk_d = self._seg_d[self._chunk_start]
+        self._ctree = shapely.STRtree(shapely.box(xmin, ymin, xmax, ymax))
+        # Search limit for province_nearest: more than any distance within the data's extent
+        # (plus slack for province polygons reaching beyond it).
+        b = shapely.total_bounds(self._dgeoms)
+        self._max_search_m = M_PER_DEG * math.hypot(b[2] - b[0], b[3] - b[1]) * 2 + 1e6
+
+    def _build_grid(self, cs: float) -> None:
+        """Precompute the lookup grid (see module docstring for why it is exact)."""
+        if not cs > 0:
+            raise ValueError("grid_cell_deg must be > 0")
+        bounds = [shapely.total_bounds(self._dgeoms)]
+        if len(self._pgeoms):
+            bounds.append(shapely.total_bounds(self._pgeoms))
+        bb = np.array(bounds)
+        x0, y0 = bb[:, 0].min(), bb[:, 1].min()
+        x1, y1 = bb[:, 2].max(), bb[:, 3].max()
+        lat_max = max(abs(y0), abs(y1))
+        while True:
+            if lat_max >= 89.0:
+                return  # the argument below needs a usable cos(lat): exact path only
+            # far_r: Chebyshev cell distance from every district vertex cell beyond which a
+            # point is more than tolerance_m from every district edge (edges are segmentized
+            # to <= cs/2, plus a cell of rounding slack), valid for |lat| <= lat_max.
+            k_m = cs * M_PER_DEG * math.cos(math.radians(lat_max))
+            far_r = int(self.tolerance_m // k_m) + 3
+            margin = (far_r + 2) * cs
+            gx0, gy0 = x0 - margin, y0 - margin
+            nx = int(math.ceil((x1 + margin - gx0) / cs))
+            ny = int(math.ceil((y1 + margin - gy0) / cs))
+            grid_lat_max = max(abs(gy0), abs(gy0 + ny * cs))
+            if grid_lat_max > lat_max:
+                lat_max = grid_lat_max
+                continue
+            if nx * ny <= _GRID_MAX_CELLS:
+                break
+            cs *= math.sqrt(nx * ny / _GRID_MAX_CELLS) * 1.01
+
+        def raster(geoms: np.ndarray) -> np.ndarray:
+            mask = np.zeros((ny, nx), bool)
+            if len(geoms):
+                rings = shapely.get_rings(shapely.get_parts(geoms))
+                xy = shapely.get_coordinates(shapely.segmentize(rings, cs / 2))
+                ix = np.floor((xy[:, 0] - gx0) / cs).astype(np.intp)
+                iy = np.floor((xy[:, 1] - gy0) / cs).astype(np.intp)
+                mask[iy, ix] = True
+            return mask
+
+        d_vertex = raster(self._dgeoms)
+        p_vertex = raster(self._pgeoms)
+        d_clear = ~_dilate(d_vertex, _GRID_PURITY_CELLS)
+        p_clear = ~_dilate(p_vertex, _GRID_PURITY_CELLS)
+
+        def centres_in(geoms: np.ndarray, clear: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """For boundary-free cells: how many geoms cover the centre, and the first."""
+            count = np.zeros((ny, nx), np.int32)
+            first = np.full((ny, nx), -1, np.int32)
+            for k, (bx0, by0, bx1, by1) in enumerate(shapely.bounds(geoms)):
+                i0 = max(int((bx0 - gx0) // cs), 0)
+                j0 = max(int((by0 - gy0) // cs), 0)
+                i1 = min(int((bx1 - gx0) // cs) + 1, nx)
+                j1 = min(int((by1 - gy0) // cs) + 1, ny)
+                jj, ii = np.nonzero(clear[j0:j1, i0:i1])
+                if not jj.size:
+                    continue
+                jj += j0
+                ii += i0
+                hit = shapely.intersects_xy(geoms[k], gx0 + (ii + 0.5) * cs, gy0 + (jj + 0.5) * cs)
+                jj, ii = jj[hit], ii[hit]
+                count[jj, ii] += 1
+                unset = first[jj, ii] < 0
+                first[jj[unset], ii[unset]] = k
+            return count, first
+
+        d_count, d_first = centres_in(self._dgeoms, d_clear)
+        p_count, _ = centres_in(self._pgeoms, p_clear)
+        grid = np.full((ny, nx), _GRID_SLOW, np.int32)
+        inside = d_clear & (d_count == 1)
+        grid[inside] = d_first[inside]
+        far = d_clear & (d_count == 0) & p_clear & (p_count == 0) & ~_dilate(d_vertex, far_r)
+        grid[far] = _GRID_UNROUTED
+        self._grid = grid
+        self._grid_origin = (gx0, gy0)
+        self._grid_cell = cs
+
+    # ------------------------------------------------------------------ queries
+
+    def district(self, code: str) -> District | None:
+        return self._by_code.get(code)
+
+    def districts(self) -> list[District]:
+        """All districts, sorted by code."""
+        return list(self._districts)
+
+    def route(self, lat: float, lon: float) -> Route:
+        """Route one point. Never raises for bad coordinates: they are ``unrouted``."""
+        try:
+            la, lo = float(lat), float(lon)
+        except (TypeError, ValueError, OverflowError):
+            return Route(None, RULES[_UNROUTED], None)
+        idx, rule, dist = self._resolve(np.array([lo]), np.array([la]))
+        if idx[0] < 0:
+            return Route(None, RULES[_UNROUTED], None)
+        return Route(self._districts[idx[0]].code, RULES[rule[0]], float(dist[0]))
+
+    def route_many(self, lats: np.ndarray, lons: np.ndarray) -> list[str | None]:
+        """District code (or ``None``) for each point; same answers as :meth:`route`."""
+        return self._codes[self.route_indices(lats, lons)[0]].tolist()
+
+    def route_indices(
+        self, lats: np.ndarray, lons: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Vectorised routing with full detail.
+
+        Returns ``(index, rule, distance_m)``: index into :meth:`districts` (-1 when
+        unrouted), the rule as an index into ``RULES``, and the distance (NaN if unrouted).
+        """
+        la = np.asarray(lats, dtype=np.float64).ravel()
+        lo = np.asarray(lons, dtype=np.float64).ravel()
+        if la.shape != lo.shape:
+            raise ValueError("lats and lons must have the same length")
+        return self._resolve(lo, la)
+
+    # ------------------------------------------------------------------ core
+
+    def _resolve(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, ...]:
+        n = lon.size
+        idx = np.full(n, -1, np.int64)
+        rule = np.zeros(n, np.int8)
+        dist = np.full(n, np.nan)
+        with np.errstate(invalid="ignore"):
+            valid = (
+                np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0)
+            )
+        todo = np.flatnonzero(valid)
+        if self._grid is not None and todo.size:
+            gx0, gy0 = self._grid_origin
+            ny, nx = self._grid.shape
+            fx = np.floor((lon[todo] - gx0) / self._grid_cell)
+            fy = np.floor((lat[todo] - gy0) / self._grid_cell)
+            on_grid = (fx >= 0) & (fx < nx) & (fy >= 0) & (fy < ny)
+            todo = todo[on_grid]  # off the grid: farther than tolerance from everything
+            cell = self._grid[fy[on_grid].astype(np.intp), fx[on_grid].astype(np.intp)]
+            fast = cell >= 0
+            hit = todo[fast]
+            idx[hit] = cell[fast]
+            rule[hit] = _INSIDE
+            dist[hit] = 0.0
+            todo = todo[cell == _GRID_SLOW]
+        if todo.size:
+            self._resolve_exact(lon, lat, todo, idx, rule, dist)
+        return idx, rule, dist
+
+    def _resolve_exact(
+        self,
+        lon: np.ndarray,
+        lat: np.ndarray,
+        todo: np.ndarray,
+        idx: np.ndarray,
+        rule: np.ndarray,
+        dist: np.ndarray,
+    ) -> None:
+        x, y = lon[todo], lat[todo]
+        pts = shapely.points(x, y)
+        # 1. Districts covering the point: bbox candidates, then prepared intersects.
+        qi, gi = self._dtree.query(pts)
+        hit = shapely.intersects_xy(self._dgeoms[gi], x[qi], y[qi])
+        qi, gi = qi[hit], gi[hit]
+        count = np.bincount(qi, minlength=todo.size)
+        best = np.full(todo.size, np.iinfo(np.int64).max, np.int64)
+        np.minimum.at(best, qi, gi)
+        covered = count > 0
+        sel = todo[covered]
+        idx[sel] = best[covered]
+        rule[sel] = np.where(count[covered] > 1, _BORDER, _INSIDE)
+        dist[sel] = 0.0
+        rest = np.flatnonzero(~covered)
+        if not rest.size:
+            return
+        x, y, pts, todo = x[rest], y[rest], pts[rest], todo[rest]
+        # 2. Province polygons covering the point.
+        in_prov = np.zeros(todo.size, bool)
+        if len(self._pgeoms):
+            qi, pi = self._ptree.query(pts)
+            hit = shapely.intersects_xy(self._pgeoms[pi], x[qi], y[qi])
+            qi, pi = qi[hit], pi[hit]
+            in_prov[qi] = True
+        if in_prov.any():
+            sub = np.flatnonzero(in_prov)
+            local = np.full(todo.size, -1, np.int64)
+            local[sub] = np.arange(sub.size)
+            keys = np.unique(local[qi] * self._n_prov + self._pprov[pi])
+
+            def allowed(p: np.ndarray, d: np.ndarray) -> np.ndarray:
+                return np.isin(p * self._n_prov + self._dprov[d], keys)
+
+            d_idx, d_m = self._nearest(x[sub], y[sub], pts[sub], self._max_search_m, allowed)
+            found = d_idx >= 0
+            out = todo[sub[found]]
+            idx[out] = d_idx[found]
+            rule[out] = _PROVINCE
+            dist[out] = d_m[found]
+        # 3. Outside every province: nearest district within tolerance.
+        sub = np.flatnonzero(~in_prov)
+        if sub.size:
+            d_idx, d_m = self._nearest(x[sub], y[sub], pts[sub], self.tolerance_m, None)
+            found = d_idx >= 0
+            out = todo[sub[found]]
+            idx[out] = d_idx[found]
+            rule[out] = _TOLERANCE
+            dist[out] = d_m[found]
+
+    def _nearest(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        pts: np.ndarray,
+        max_m: float,
+        allowed: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest district edge within max_m metres (local equirectangular metres).
+
+        ``allowed(point_index, district_index)`` optionally restricts the candidates.
+        Searches radius r, 4r, 16r, ... up to max_m. A result at distance <= r is final:
+        the degree-space query radius r / (M_PER_DEG * cos(lat)) can only over-select.
+        Chunks whose bounding box (a lower bound) is farther than some chunk's first vertex
+        (an upper bound) are pruned before the per-segment distances. Ties go to the
+        lowest district index (= lowest code).
+        """
+        m = x.size
+        out_idx = np.full(m, -1, np.int64)
+        out_d = np.full(m, np.inf)
+        kx = M_PER_DEG * np.maximum(np.cos(np.radians(y)), 1e-12)
+        pending = np.arange(m)
+        r = min(max(self.tolerance_m, 1000.0), max_m)
+        while pending.size:
+            px, py, pkx = x[pending], y[pending], kx[pending]
+            qi, ci = self._ctree.query(
+                pts[pending], predicate="dwithin", distance=r / pkx * (1 + 1e-9) + 1e-12
+            )
+            if allowed is not None and qi.size:
+                ok = allowed(pending[qi], self._chunk_d[ci])
+                qi, ci = qi[ok], ci[ok]
+            if qi.size:
+                # Prune chunks: lower bound (distance to the chunk's box) vs. the best upper
+                # bound of the point (distance to the first vertex of any of its chunks).
+                box = self._chunk_box[ci]
+                qx, qy, qk = px[qi], py[qi], pkx[qi]
+                lo = np.hypot(
+                    np.maximum(np.maximum(box[:, 0] - qx, qx - box[:, 2]), 0) * qk,
+                    np.maximum(np.maximum(box[:, 1] - qy, qy - box[:, 3]), 0) * M_PER_DEG,
+                )
+                first = self._seg[self._chunk_start[ci]]
+                hi = np.hypot((first[:, 0] - qx) * qk, (first[:, 1] - qy) * M_PER_DEG)
+                hi_pt = np.full(pending.size, np.inf)
+                np.minimum.at(hi_pt, qi, hi)
+                keep = lo <= hi_pt[qi]
+                qi, ci = qi[keep], ci[keep]
+                # Distance to each surviving chunk = min over its (padded) segments.
+                d = _segment_distance_m(
+                    self._chunk_seg[ci], px[qi, None], py[qi, None], pkx[qi, None]
+                ).min(axis=1)
+                dk = self._chunk_d[ci]
+                order = np.lexsort((dk, d, qi))
+                pt, dk, d = qi[order], dk[order], d[order]
+                head = np.r_[True, pt[1:] != pt[:-1]]
+                pt, dk, d = pt[head], dk[head], d[head]
+                ok = d <= r
+                out_idx[pending[pt[ok]]] = dk[ok]
+                out_d[pending[pt[ok]]] = d[ok]
+                done = np.zeros(pending.size, bool)
+                done[pt[ok]] = True
+                pending = pending[~done]
+            if r >= max_m:
+                break
+            r = min(r * 4.0, max_m)
+        return out_idx, out_d
+
+
+def _segment_distance_m(
+    seg: np.ndarray, px: np.ndarray, py: np.ndarray, kx: np.ndarray
+) -> np.ndarray:
+    """Metres from points to segments (``seg[..., :4]`` = x0, y0, x1, y1; broadcasting),
+    in the local equirectangular projection centred on each point (x scale ``kx``)."""
+    ax = (seg[..., 0] - px) * kx
+    ay = (seg[..., 1] - py) * M_PER_DEG
+    bx = (seg[..., 2] - px) * kx
+    by = (seg[..., 3] - py) * M_PER_DEG
+    dx, dy = bx - ax, by - ay
+    len2 = dx * dx + dy * dy
+    t = np.divide(-(ax * dx + ay * dy), len2, out=np.zeros_like(len2), where=len2 > 0)
+    # Use the vertex itself at the ends, so that two edges meeting at a shared vertex
+    # give bit-identical distances (and the tie goes to the lowest code).
+    cx = np.where(t <= 0, ax, np.where(t >= 1, bx, ax + t * dx))
+    cy = np.where(t <= 0, ay, np.where(t >= 1, by, ay + t * dy))
+    return np.hypot(cx, cy)
+
+
+def _read_geojson_gz(path: Path) -> dict:
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@lru_cache(maxsize=1)
+def _load_default_index() -> DistrictIndex:
+    return DistrictIndex.from_geojson(
+        _read_geojson_gz(DATA_DIR / DISTRICTS_FILE),
+        _read_geojson_gz(DATA_DIR / PROVINCES_FILE),
+    )

@@ -1,0 +1,1 @@
+"""Services: the work behind the views, one module per concern."""

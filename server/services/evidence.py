@@ -1,0 +1,158 @@
+"""Evidence: verify received bytes, store them once, read EXIF, flag the report.
+
+Both the direct upload (``PUT …/media/<media_id>``) and a completed resumable upload
+end in :func:`accept_file`, so they share one verification path.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from flask import current_app
+from werkzeug.exceptions import ClientDisconnected
+
+from .. import flags
+from ..dedup import perceptual_hash
+from ..exif import EMPTY_EXIF, read_exif
+from ..extensions import db
+from ..models import Device, Media, Report, utcnow
+from ..problems import ApiError
+from ..sniff import matches_declared, sniff
+from ..storage import IncompleteBody, MediaStore, Staged, StorageFull, TooLarge
+from . import cases
+from .reports import get_own_report, thresholds
+from .status import set_status
+
+IMAGE_TYPES = flags.IMAGE_TYPES
+
+
+def media_store() -> MediaStore:
+    store = current_app.extensions.get("roadwatch.media_store")
+    if store is None:
+        config = current_app.config
+        store = MediaStore(config["MEDIA_ROOT"], config["MEDIA_QUOTA_BYTES"])
+        current_app.extensions["roadwatch.media_store"] = store
+    return store
+
+
+def max_upload_bytes() -> int:
+    return int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+
+
+def declared_media(device: Device, report_id: str, media_id: str) -> Media:
+    """The declared media item of the device's own report, or a 404 problem."""
+    report = get_own_report(device, report_id)
+    for media in report.media:
+        if media.id == media_id:
+            return media
+    raise ApiError("media_not_declared")
+
+
+def receive_direct(
+    device: Device, report_id: str, media_id: str, stream: BinaryIO, length: int | None
+) -> tuple[Media, bool]:
+    """Handle ``PUT …/media/<media_id>``: returns ``(media, newly_received)``."""
+    media = declared_media(device, report_id, media_id)
+    # End the lookup's transaction before streaming: the upload may take minutes.
+    db.session.commit()
+    if length is None:
+        raise ApiError("length_required")
+    if length > max_upload_bytes():
+        raise ApiError("payload_too_large")
+    if length != media.size:
+        raise ApiError("size_mismatch", expected=media.size, received=length)
+
+    store = media_store()
+    try:
+        staged = store.stage(stream, max_bytes=media.size)
+    except TooLarge:
+        raise ApiError("size_mismatch", expected=media.size) from None
+    except StorageFull:
+        raise ApiError("insufficient_storage", headers={"Retry-After": "600"}) from None
+    except (ClientDisconnected, IncompleteBody):
+        raise ApiError("upload_incomplete") from None
+    try:
+        if staged.size < length:
+            # Fewer bytes than Content-Length announced: the connection broke.
+            raise ApiError("upload_incomplete")
+        verify(media, staged.size, staged.sha256, staged.head)
+    except ApiError:
+        store.discard(staged)
+        raise
+    return accept_file(media.id, store, staged)
+
+
+def verify(media: Media, size: int, sha256: str, head: bytes) -> None:
+    """Check received bytes against the declaration; raises a 4xx problem on mismatch."""
+    if size != media.size:
+        raise ApiError("size_mismatch", expected=media.size, received=size)
+    if sha256 != media.sha256:
+        raise ApiError("checksum_mismatch")
+    if not matches_declared(head, media.content_type):
+        raise ApiError("content_type_mismatch")
+
+
+def accept_file(media_id: str, store: MediaStore, staged: Staged) -> tuple[Media, bool]:
+    """Store verified bytes under their hash and mark the media item received.
+
+    Idempotent: bytes for an item already received are dropped (the stored copy is
+    identical, having the same hash), and the answer is ``newly_received=False``.
+    Images get a perceptual hash (None when they cannot be decoded), used to merge
+    cases of near-identical photos.
+    """
+    blob = store.commit(staged.path, staged.sha256)
+    is_image = (sniff(staged.head) or "").startswith("image/")
+    exif = read_exif(blob).to_dict() if is_image else EMPTY_EXIF.to_dict()
+    phash = perceptual_hash(blob) if is_image else None
+    return mark_received(media_id, exif, phash)
+
+
+def mark_received(media_id: str, exif: dict, phash: str | None = None) -> tuple[Media, bool]:
+    """Mark a media item received (once), refresh flags and status, and with a
+    ``phash`` join the report's case to a case with a similar photo. Commits."""
+    if phash:
+        cases.lock_similar_media()  # before the report lock below (see cases.py)
+    report_id = db.session.scalar(db.select(Media.report_id).where(Media.id == media_id))
+    # Lock the report, so completions of its files are serialised, and re-read it and
+    # all its media under the lock: the session may hold copies loaded before it, and a
+    # stale copy would miss a file another request just received.
+    db.session.execute(
+        db.select(Report)
+        .where(Report.id == report_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    db.session.scalars(
+        db.select(Media).where(Media.report_id == report_id).execution_options(populate_existing=True)
+    ).all()
+    media = db.session.get(Media, media_id)
+    if media.received_at is not None:
+        db.session.commit()
+        return media, False
+    media.received_at = utcnow()
+    media.exif = exif
+    media.phash = phash
+    report: Report = media.report
+    refresh_flags(report)
+    if phash:
+        cases.join_similar_media(report)  # before set_status: its locks come first
+    if report.status == "awaiting_evidence" and all(m.received for m in report.media):
+        set_status(report, "submitted")
+    db.session.commit()
+    return media, True
+
+
+def refresh_flags(report: Report) -> None:
+    """Recompute the report's flags from its time and the EXIF of received images."""
+    t = thresholds()
+    time_part = flags.time_flags(report.captured_at, report.received_at, t)
+    evidence_part = flags.evidence_flags(
+        captured_at=report.captured_at,
+        offset_min=report.captured_offset_min,
+        lat=report.lat,
+        lon=report.lon,
+        evidence=[(m.content_type, m.exif) for m in report.media if m.received],
+        t=t,
+    )
+    other = [f for f in report.flags or [] if f == "vehicle_class_mismatch"]
+    report.flags = flags.merge(time_part, evidence_part, other)

@@ -1,0 +1,233 @@
+"""Report ingest: store each report exactly once, whatever the number of retries."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from sync.schemas import ReportInSchema
+
+from .. import catalogue, flags
+from ..extensions import db
+from ..identity import encrypt_identity, identity_of, keyed_digest
+from ..models import Device, Media, Report, utcnow
+from ..plates import match_key, normalize_plate
+from ..problems import ApiError
+from . import cases, routing
+from .status import set_status
+
+_report_in = ReportInSchema()
+
+
+def thresholds() -> flags.Thresholds:
+    c = current_app.config
+    return flags.Thresholds(
+        exif_time_skew_minutes=c["FLAG_EXIF_TIME_SKEW_MINUTES"],
+        exif_distance_m=c["FLAG_EXIF_DISTANCE_M"],
+        future_tolerance_minutes=c["FLAG_FUTURE_TOLERANCE_MINUTES"],
+        max_age_days=c["FLAG_MAX_AGE_DAYS"],
+    )
+
+
+def validate_report(body: Any) -> dict[str, Any]:
+    """Validated report data, or :class:`ApiError` ``validation_failed`` with field errors."""
+    try:
+        data = _report_in.load(body)
+    except ValidationError as err:
+        raise ApiError("validation_failed", errors=_flatten(err.messages)) from None
+    errors: dict[str, list[str]] = {}
+    if not catalogue.is_known(data["violation"]):
+        errors["violation"] = ["Unknown violation code."]
+    limit_mb = current_app.config["MAX_UPLOAD_MB"]
+    for i, media in enumerate(data["media"]):
+        if media["size"] > limit_mb * 1024 * 1024:
+            errors[f"media.{i}.size"] = [f"Larger than the server accepts ({limit_mb} MiB)."]
+    if errors:
+        raise ApiError("validation_failed", errors=errors)
+    return data
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested error dict as ``{"location.lat": ["..."]}``."""
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                out.update(_flatten(value, path))
+            else:
+                out[path] = [str(m) for m in value] if isinstance(value, list) else [str(value)]
+    else:
+        out[prefix or "_schema"] = [str(m) for m in messages]
+    return out
+
+
+def canonical_digest(data: dict[str, Any]) -> str:
+    """A keyed fingerprint of the validated body: equal for equal reports, whatever the
+    key order, whitespace or number spelling of the JSON they came in."""
+
+    def default(o: Any) -> str:
+        if isinstance(o, datetime):
+            return o.isoformat()
+        return str(o)
+
+    canon = json.dumps(data, sort_keys=True, separators=(",", ":"), default=default)
+    return keyed_digest(canon.encode())
+
+
+def put_report(device: Device, report_id: str, body: Any) -> tuple[Report, bool]:
+    """Store a report once. Returns ``(report, created)``.
+
+    The same body again returns the stored report; a different body, or an id that
+    belongs to another device, is a 409. One transaction: nothing is half-written.
+    A new report is routed to its district (:mod:`.routing`) and put into its case
+    (:func:`.cases.assign_case`) inside that transaction.
+    """
+    data = validate_report(body)
+    digest = canonical_digest(data)
+
+    existing = db.session.get(Report, report_id)
+    if existing is not None:
+        return _same_or_conflict(existing, device, digest), False
+
+    media_ids = [str(m["media_id"]) for m in data["media"]]
+    # Media of this same report id may have just been committed by a concurrent retry;
+    # that is not a conflict (the insert below then fails and we answer as a retry).
+    taken = db.session.execute(
+        db.select(Media.id).where(Media.id.in_(media_ids), Media.report_id != report_id)
+    ).first()
+    if taken is not None:
+        raise ApiError("media_id_conflict")
+
+    report = _new_report(device, report_id, data, digest)
+    db.session.add(report)
+    # Joins the report to its case, or opens one (inserted by the flush below); its
+    # locks come before the status-feed lock of set_status.
+    cases.assign_case(report)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another request stored this id (or one of these media ids) first.
+        db.session.rollback()
+        existing = db.session.get(Report, report_id)
+        if existing is None:
+            raise ApiError("media_id_conflict") from None
+        return _same_or_conflict(existing, device, digest), False
+    set_status(report, "awaiting_evidence")
+    db.session.commit()
+    return report, True
+
+
+def _same_or_conflict(existing: Report, device: Device, digest: str) -> Report:
+    if existing.device_id != device.id or existing.body_digest != digest:
+        raise ApiError("report_conflict")
+    return existing
+
+
+def _new_report(device: Device, report_id: str, data: dict[str, Any], digest: str) -> Report:
+    loc = data["location"]
+    captured_at: datetime = data["captured_at"]
+    offset = captured_at.utcoffset()
+    plate = normalize_plate(data["plate"], data["vehicle_class"])
+    violation = catalogue.by_code()[data["violation"]]
+    report_flags = flags.time_flags(captured_at, utcnow(), thresholds())
+    if violation["vehicle_classes"] and data["vehicle_class"] not in violation["vehicle_classes"]:
+        report_flags.append("vehicle_class_mismatch")
+    # Routed on the location the report gives (see server.services.routing).
+    route = routing.route_point(loc["lat"], loc["lon"])
+    report = Report(
+        id=report_id,
+        device_id=device.id,
+        body_digest=digest,
+        violation=data["violation"],
+        vehicle_class=data["vehicle_class"],
+        plate_raw=data["plate"],
+        plate_kind=plate.kind,
+        plate_compact=plate.compact[:64],  # NFKC can expand a character into several
+        plate_display=plate.display,
+        plate_match_key=match_key(plate, data["vehicle_class"]),
+        vehicle_description=data["vehicle_description"],
+        note=data["note"],
+        captured_at=captured_at,
+        captured_offset_min=int(offset.total_seconds() // 60) if offset else 0,
+        lat=loc["lat"],
+        lon=loc["lon"],
+        accuracy_m=loc["accuracy_m"],
+        location_source=loc["source"],
+        reporter_kind=data["reporter"]["kind"],
+        identity_ciphertext=encrypt_identity(identity_of(data["reporter"])),
+        status="awaiting_evidence",
+        flags=report_flags,
+        received_at=utcnow(),
+        district_code=route.district_code,
+        route_rule=route.rule,
+        route_distance_m=route.distance_m,
+        route_location_source=loc["source"],
+    )
+    report.media = [
+        Media(
+            id=str(m["media_id"]),
+            position=i,
+            sha256=m["sha256"],
+            size=m["size"],
+            content_type=m["content_type"],
+            captured_at=captured_at,
+        )
+        for i, m in enumerate(data["media"])
+    ]
+    return report
+
+
+def get_own_report(device: Device, report_id: str) -> Report:
+    """The device's own report; another device's report is indistinguishable from none."""
+    report = db.session.get(Report, report_id)
+    if report is None or report.device_id != device.id:
+        raise ApiError("report_not_found")
+    return report
+
+
+def public_view(report: Report) -> dict[str, Any]:
+    """The report as its device sees it. Never contains the reporter's identity."""
+    from datetime import timedelta, timezone
+
+    local = report.captured_at.astimezone(timezone(timedelta(minutes=report.captured_offset_min)))
+    return {
+        "report_id": report.id,
+        "status": report.status,
+        "violation": report.violation,
+        "vehicle_class": report.vehicle_class,
+        "plate": report.plate_raw,
+        "plate_normalized": report.plate_display,
+        "plate_kind": report.plate_kind,
+        "vehicle_description": report.vehicle_description,
+        "note": report.note,
+        "captured_at": local.isoformat(),
+        "location": {
+            "lat": report.lat,
+            "lon": report.lon,
+            "accuracy_m": report.accuracy_m,
+            "source": report.location_source,
+        },
+        "reporter_kind": report.reporter_kind,
+        "named_report": report.has_identity,
+        "flags": list(report.flags or []),
+        "evidence": [
+            {
+                "media_id": m.id,
+                "sha256": m.sha256,
+                "size": m.size,
+                "content_type": m.content_type,
+                "received": m.received,
+                "exif": m.exif,
+            }
+            for m in report.media
+        ],
+        "district": routing.district_ref(report.district_code),
+        "case_id": report.case_id,
+        "received_at": report.received_at.isoformat(),
+    }

@@ -1,0 +1,75 @@
+"""A new release is offered, never forced mid-capture, and after it the service worker
+serves the new app shell offline, with the outbox intact."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from server.web import PWA_DIR
+from tests.browser.pages import BROWSER, App, file_payload, photo
+
+pytestmark = BROWSER
+
+
+def release(pwa: Path, n: int) -> None:
+    """Ship release ``n``: any change to a shell file is a new version."""
+    css = pwa / "css" / "app.css"
+    css.write_text(css.read_text(encoding="utf-8") + f"\n/* release {n} */\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_update_is_offered_deferred_during_capture_and_works_offline(
+    phone, rw_server, tmp_path, screenshots_dir, lang
+):
+    pwa = tmp_path / "pwa"
+    shutil.copytree(PWA_DIR, pwa)
+    rw_server.app.config["PWA_DIR"] = str(pwa)
+
+    page = phone.new_page()
+    app = App(page).open(f"/?lang={lang}")
+    app.wait_controlled()
+    v1 = page.evaluate("document.documentElement.dataset.version")
+
+    # A report waiting in the outbox across the update: the server is unreachable.
+    phone.route("**/api/v1/reports/**", lambda route: route.abort())
+    report_id = app.capture([file_payload("truoc-cap-nhat.jpg", photo(80_000, seed=7))])
+
+    release(pwa, 2)
+    # The user is in the middle of a capture when the update arrives.
+    app.form.locator("input[name=plate]").fill("51G-678.90")
+    page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+    page.wait_for_selector("#banner:not([hidden])", timeout=15_000)
+    page.screenshot(path=str(screenshots_dir / f"{lang}-12-update-offered.png"))
+    page.locator("#banner-go").click()
+    page.wait_for_timeout(1500)
+    # Deferred: same page, same release, the typed plate still there.
+    assert page.evaluate("document.documentElement.dataset.version") == v1
+    assert app.form.locator("input[name=plate]").input_value() == "51G-678.90"
+    assert page.locator("#banner-go").is_hidden()
+    page.screenshot(path=str(screenshots_dir / f"{lang}-13-update-deferred.png"))
+
+    # The capture is abandoned (cleared): the accepted update applies itself now.
+    with page.expect_navigation(timeout=15_000):
+        app.form.locator("input[name=plate]").fill("")
+    app.wait_ready()
+    v2 = page.evaluate("document.documentElement.dataset.version")
+    assert v2 != v1
+    caches = page.evaluate("caches.keys()")
+    assert f"rw-shell-{v2}" in caches and f"rw-shell-{v1}" not in caches
+
+    # Offline after the update: the new shell comes from the service worker.
+    phone.set_offline(True)
+    page.reload()
+    app.wait_ready()
+    assert page.evaluate("document.documentElement.dataset.version") == v2
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
+    app.show_reports()
+    app.wait_state(report_id, "saved")  # still queued, through the update and offline
+    assert app.report(report_id)["phase"] == "saved"
+
+    phone.unroute("**/api/v1/reports/**")
+    phone.set_offline(False)
+    app.wait_state(report_id, "sent", timeout=30_000)

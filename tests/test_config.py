@@ -1,0 +1,111 @@
+"""Configuration: environment first, safe defaults, secrets generated once and kept."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from server import create_app
+from server.extensions import db
+
+ENV_KEYS = ("DATABASE_URL", "MEDIA_ROOT", "SECRET_KEY", "IDENTITY_KEY", "MAX_UPLOAD_MB")
+
+
+@pytest.fixture
+def bare_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No RoadWatch settings in the environment; a fresh instance folder."""
+    for key in ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("INSTANCE_PATH", str(instance))
+    return instance
+
+
+def test_defaults_put_database_media_and_keys_in_the_instance_folder(bare_env: Path):
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{bare_env / 'roadwatch.sqlite3'}"
+    assert app.config["MEDIA_ROOT"] == str(bare_env / "media")
+    assert app.config["MAX_UPLOAD_MB"] == 200
+    for name in ("secret_key", "identity.key"):
+        path = bare_env / name
+        assert path.is_file()
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_generated_secrets_are_kept_across_restarts(bare_env: Path):
+    first = create_app()
+    second = create_app()
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert first.config["IDENTITY_KEY"] == second.config["IDENTITY_KEY"]
+    assert len(first.config["SECRET_KEY"]) >= 32
+
+
+def test_two_installs_get_different_secrets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    keys = []
+    for name in ("a", "b"):
+        monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / name))
+        monkeypatch.delenv("SECRET_KEY", raising=False)
+        monkeypatch.delenv("IDENTITY_KEY", raising=False)
+        keys.append(create_app().config["IDENTITY_KEY"])
+    assert keys[0] != keys[1]
+
+
+def test_environment_overrides_defaults(
+    bare_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'other.sqlite3'}")
+    monkeypatch.setenv("MEDIA_ROOT", str(tmp_path / "evidence"))
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("MAX_UPLOAD_MB", "50")
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("other.sqlite3")
+    assert app.config["MEDIA_ROOT"] == str(tmp_path / "evidence")
+    assert app.config["SECRET_KEY"] == "s" * 40
+    assert app.config["MAX_UPLOAD_MB"] == 50
+    assert not (bare_env / "secret_key").exists()
+
+
+def test_no_secret_is_a_constant_in_the_code():
+    source = "".join(p.read_text() for p in Path("server").rglob("*.py"))
+    assert 'SECRET_KEY = "' not in source and "SECRET_KEY='" not in source
+
+
+def test_db_upgrade_command_creates_the_schema(bare_env: Path):
+    app = create_app()
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        tables = set(sa.inspect(db.engine).get_table_names())
+    assert {"devices", "reports", "media", "status_events", "alembic_version"} <= tables
+
+
+def test_migrations_and_models_agree(app):
+    """The migrated schema is exactly what the models describe (autogenerate finds nothing)."""
+    with app.app_context(), db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+    assert diff == []
+
+
+def test_a_database_locked_too_long_is_a_503_to_retry_not_a_500(tmp_path: Path, monkeypatch):
+    import sqlite3
+
+    from tests.conftest import _migrate, _test_config
+
+    path = tmp_path / "locked.sqlite3"
+    _migrate(f"sqlite:///{path}", tmp_path)
+    app = create_app({**_test_config(f"sqlite:///{path}", tmp_path), "SQLITE_BUSY_TIMEOUT_MS": 50})
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        resp = app.test_client().post("/api/v1/devices")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert resp.status_code == 503
+    assert resp.get_json()["code"] == "service_unavailable"
+    assert resp.headers["Retry-After"] == "30"

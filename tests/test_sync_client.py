@@ -1,0 +1,126 @@
+"""sync.client: push a folder, rerun without duplicates, resume an interrupted upload."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from server.extensions import db
+from server.models import Media, Report
+from server.storage import MediaStore
+from sync.client import Outbox, Pusher
+from sync.client.__main__ import main
+from sync.client.http import Backoff
+from tests.faults.proxy import Fault, FaultProxy
+from tests.media_factory import make_jpeg
+
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+def dashcam_folder(tmp_path: Path, n: int = 3) -> Path:
+    folder = tmp_path / "dashcam"
+    folder.mkdir()
+    for i in range(n):
+        (folder / f"IMG_{i:04d}.jpg").write_bytes(
+            make_jpeg(
+                lat=10.7769 + i * 1e-4,
+                lon=106.7009,
+                taken_at="2026-11-20T07:30:00",
+                size=(320, 240),
+                seed=i,
+            )
+        )
+    (folder / "notes.txt").write_text("not evidence")
+    return folder
+
+
+def stored(app) -> tuple[int, int]:
+    with app.app_context():
+        reports = db.session.scalar(sa.select(sa.func.count()).select_from(Report))
+        received = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Media).where(Media.received_at.is_not(None))
+        )
+    return reports, received
+
+
+def test_push_folder_sends_each_photo_once_and_a_rerun_sends_nothing(
+    app, live_server, tmp_path, capsys
+):
+    folder = dashcam_folder(tmp_path)
+    args = [
+        "push",
+        str(folder),
+        "--server",
+        live_server,
+        "--outbox",
+        str(tmp_path / "o.sqlite3"),
+        "--violation",
+        "RED_LIGHT",
+        "--officer-name",
+        "Trần Văn Tuần Tra",
+    ]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "queued 3 file(s)" in out and "100%" in out
+    assert stored(app) == (3, 3)
+    assert main(args) == 0  # interrupted or not, a rerun duplicates nothing
+    assert stored(app) == (3, 3)
+    store = MediaStore(app.config["MEDIA_ROOT"])
+    for path in sorted(folder.glob("*.jpg")):
+        import hashlib
+
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert store.blob_path(sha).read_bytes() == path.read_bytes()
+    with app.app_context():
+        sources = set(db.session.scalars(sa.select(Report.location_source)))
+    assert sources == {"exif"}
+
+
+def test_a_file_without_position_is_skipped_unless_given_one(app, live_server, tmp_path, capsys):
+    folder = tmp_path / "nogps"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(make_jpeg(size=(64, 48)))
+    base = [
+        "push",
+        str(folder),
+        "--server",
+        live_server,
+        "--outbox",
+        str(tmp_path / "o.sqlite3"),
+        "--violation",
+        "RED_LIGHT",
+    ]
+    main(base)
+    assert "no GPS position" in capsys.readouterr().out
+    assert stored(app) == (0, 0)
+    assert main([*base, "--lat", "21.03", "--lon", "105.85"]) == 0
+    assert stored(app) == (1, 1)
+
+
+def test_upload_cut_three_times_resumes_and_sends_little_more_than_the_file(
+    app, live_server, tmp_path
+):
+    rng = random.Random(7)
+    folder = tmp_path / "big"
+    folder.mkdir()
+    photo = make_jpeg(lat=21.0, lon=105.8, taken_at="2026-11-20T07:30:00", size=(64, 48))
+    data = photo + rng.randbytes(3_000_000)  # a JPEG with trailing data: 3 MB
+    (folder / "clip.jpg").write_bytes(data)
+    proxy = FaultProxy(int(live_server.rsplit(":", 1)[1]))
+    outbox = Outbox(tmp_path / "o.sqlite3")
+    from sync.client.folder import Defaults, queue_folder
+
+    queue_folder(outbox, folder, Defaults(violation="RED_LIGHT"))
+    pusher = Pusher.connect(outbox, proxy.url, backoff=Backoff(base=0.01, cap=0.05))
+    proxy.bytes_up = 0
+    # Three PATCH requests are cut after that many bytes.
+    proxy.plan.extend([Fault("cut", at, "PATCH") for at in (500_000, 700_000, 800_000)])
+    counts = pusher.push_all(max_attempts=20)
+    assert counts == {"sent": 1}
+    assert len([f for f in proxy.faults_done if f.kind == "cut"]) == 3
+    assert stored(app) == (1, 1)
+    assert proxy.bytes_up < 1.1 * len(data)
+    proxy.close()
