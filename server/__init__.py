@@ -63,6 +63,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import cli
 
     cli.init_app(app)
+
+    @app.after_request
+    def _deliver_push_inline(response):
+        """In development, deliver push messages this request queued, right away."""
+        from flask import g
+
+        if g.pop("push_pending", False) and app.config["PUSH_DELIVERY"] == "inline":
+            from .services.push import deliver_due
+
+            try:
+                deliver_due()
+            except Exception:  # delivery problems never fail the request; the worker retries
+                app.logger.exception("inline push delivery failed")
+        return response
     logging.getLogger("server").setLevel(app.config.get("LOG_LEVEL", "INFO"))
     return app
 

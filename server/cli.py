@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .commands import districts, uploads
+from .commands import districts, push, uploads
 
 
 def init_app(app: Flask) -> None:
     """Register the command groups of each area."""
-    for module in (uploads, districts):
+    for module in (uploads, districts, push):
         app.cli.add_command(module.cli)
+    app.cli.add_command(push.push_worker)

@@ -25,8 +25,8 @@ def from_environ() -> dict[str, Any]:
     """Settings taken from the process environment.
 
     ``DATABASE_URL`` and ``MEDIA_ROOT`` default to locations inside the instance
-    folder (``./instance``, or ``INSTANCE_PATH``); those defaults are filled in by :func:`server.create_app`, which knows
-    where the instance folder is.
+    folder (``./instance``, or ``INSTANCE_PATH``); those defaults are filled in by
+    :func:`server.create_app`, which knows where the instance folder is.
     """
     return {
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or None,
@@ -57,6 +57,20 @@ def from_environ() -> dict[str, Any]:
         "UPLOAD_EXPIRY_HOURS": _float("UPLOAD_EXPIRY_HOURS", 24.0 * 7),
         # How long a request waits for another request writing the same upload.
         "UPLOAD_LOCK_WAIT_SECONDS": _float("UPLOAD_LOCK_WAIT_SECONDS", 3.0),
+        # Web Push. Delivery "inline" (after the request, for development) or "worker"
+        # (`flask --app wsgi push-worker`). Endpoints must be https on these hosts
+        # (suffixes), so the server never posts to an address a client made up.
+        "PUSH_DELIVERY": os.environ.get("PUSH_DELIVERY", "inline"),
+        "PUSH_TTL_SECONDS": _int("PUSH_TTL_SECONDS", 4 * 24 * 3600),
+        "PUSH_ENDPOINT_HOSTS": tuple(
+            os.environ.get(
+                "PUSH_ENDPOINT_HOSTS",
+                "fcm.googleapis.com,push.apple.com,push.services.mozilla.com,"
+                "notify.windows.com",
+            ).split(",")
+        ),
+        "PUSH_ALLOW_HTTP_LOOPBACK": os.environ.get("PUSH_ALLOW_HTTP_LOOPBACK") == "1",
+        "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@roadwatch.invalid"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "JSON_SORT_KEYS": False,
     }

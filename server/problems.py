@@ -158,6 +158,11 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         "The change cursor is not valid.",
     ),
     "rate_limited": (429, "Quá nhiều yêu cầu; hãy thử lại sau.", "Too many requests; retry later."),
+    "push_endpoint_not_allowed": (
+        422,
+        "Địa chỉ nhận thông báo đẩy không thuộc dịch vụ được chấp nhận.",
+        "The push endpoint is not on an accepted push service.",
+    ),
     "service_unavailable": (
         503,
         "Máy chủ đang bận; dữ liệu của bạn vẫn an toàn trên điện thoại, hãy thử lại sau.",

@@ -21,9 +21,11 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-CHUNK = 256 * 1024
+# 64 KiB reads: under gunicorn, larger reads of a request body are markedly slower
+# (its body reader copies buffers), see bench/README.md.
+CHUNK = 64 * 1024
 
 
 class StorageFull(Exception):
@@ -190,12 +192,21 @@ class MediaStore:
         except FileNotFoundError:
             return None
 
-    def append(self, upload_id: str, offset: int, stream: BinaryIO, max_bytes: int) -> int:
+    def append(
+        self,
+        upload_id: str,
+        offset: int,
+        stream: BinaryIO,
+        max_bytes: int,
+        digest: Any = None,
+    ) -> int:
         """Append up to ``max_bytes`` from ``stream`` at ``offset``; return the new offset.
 
         Every chunk is written and the file fsynced before the offset is reported, so
         the offset a client is told is always durably on disk. Bytes received before a
-        cut-off are kept (that is what makes the upload resumable).
+        cut-off are kept (that is what makes the upload resumable). ``digest``, a
+        hashlib object, is fed every byte written (so a file that arrives in one
+        request need not be read back to be hashed).
         """
         path = self.partial_path(upload_id)
         with path.open("r+b") as fh:
@@ -204,6 +215,8 @@ class MediaStore:
             try:
                 for chunk in iter_chunks(stream, max_bytes):
                     self._write(fh, chunk)
+                    if digest is not None:
+                        digest.update(chunk)
             finally:
                 fh.flush()
                 os.fsync(fh.fileno())

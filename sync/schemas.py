@@ -194,6 +194,21 @@ class ChangesSchema(Schema):
     has_more = fields.Boolean()
 
 
+class PushKeysSchema(Schema):
+    p256dh = fields.String(required=True, validate=validate.Length(20, 200))
+    auth = fields.String(required=True, validate=validate.Length(8, 100))
+
+
+class PushSubscriptionSchema(Schema):
+    """Body of ``PUT /api/v1/push/subscription``: the browser's PushSubscription JSON."""
+
+    endpoint = fields.Url(required=True, schemes={"https", "http"}, require_tld=False,
+                          validate=validate.Length(max=1024))
+    keys = fields.Nested(PushKeysSchema, required=True)
+    expirationTime = fields.Raw(load_default=None, allow_none=True)  # noqa: N815 (browser's name)
+    lang = fields.String(load_default="vi", validate=validate.OneOf(("vi", "en")))
+
+
 class ProblemSchema(Schema):
     """RFC 9457 problem details, as every error of the API is answered."""
 

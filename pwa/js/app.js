@@ -389,7 +389,9 @@ async function runSync(opts) {
   } catch (err) {
     console.error('sync pass failed', err);
   }
-  if (lastSync.pending > 0) requestBackgroundSync();
+  // No Background Sync registration here: after a failed pass it would fire at once
+  // (the browser thinks it is online), ask this page again, fail again... It is
+  // registered when a report is saved and when the app goes to the background.
   planNext();
   scheduleRender();
   return lastSync;
@@ -474,7 +476,9 @@ async function main() {
   });
   capture.relabel();
   bindSettings();
-  $('#detail-back').addEventListener('click', () => history.length > 1 ? history.back() : (location.hash = '#reports'));
+  $('#detail-back').addEventListener('click', () => {
+    location.hash = '#reports';
+  });
   $('#send-now').addEventListener('click', () => runSync({ force: true, reason: 'manual' }));
   window.addEventListener('hashchange', route);
   window.addEventListener('online', () => {
@@ -489,7 +493,11 @@ async function main() {
     if (document.visibilityState === 'visible') {
       runSync({ force: true, reason: 'visible' });
       checkForUpdate();
-    } else clearTimeout(syncTimer);
+    } else {
+      clearTimeout(syncTimer);
+      // Leaving the app with reports still queued: the browser (Chromium) sends them.
+      if (lastSync.pending > 0) requestBackgroundSync();
+    }
   });
   window.addEventListener('rw-outbox', scheduleRender);
   window.addEventListener('rw-db-outdated', () => showBanner(t('replaced'), { go: () => location.reload(), goLabel: t('reload') }));

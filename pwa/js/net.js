@@ -22,7 +22,7 @@ export class SyncError extends Error {
 }
 
 // Codes that a retry cannot fix: the user must look (PROTOCOL §7).
-const ATTENTION_STATUSES = new Set([400, 403, 405, 409, 411, 413, 415, 422]);
+const ATTENTION_STATUSES = new Set([400, 403, 405, 409, 411, 412, 413, 415, 422]);
 
 /** Seconds to wait from a Retry-After header (seconds or an HTTP date), else 0. */
 function retryAfter(headers) {
@@ -104,6 +104,8 @@ export async function reportAck(resp, reportId) {
   }
   return body;
 }
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Full-jitter exponential backoff (PROTOCOL §5): random(0, min(900 s, 2 s x 2^n)). */
 export function backoffMs(attempt, random = Math.random) {

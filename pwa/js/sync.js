@@ -309,7 +309,15 @@ export async function pullChanges() {
     if (resp.status === 404 && !(resp.headers.get('Content-Type') || '').includes('problem')) {
       return applied; // a server without the feed yet
     }
-    if (resp.status !== 200) throw await failure(resp);
+    if (resp.status !== 200) {
+      const err = await failure(resp);
+      if (err.code === 'invalid_cursor' && since) {
+        // Read the feed from the start: applying a change twice is harmless.
+        await setMeta('changes_cursor', null);
+        continue;
+      }
+      throw err;
+    }
     const body = await resp.json().catch(() => null);
     if (!body || !Array.isArray(body.changes) || typeof body.next !== 'string') {
       throw new SyncError('retry', 'not_our_server');

@@ -6,7 +6,7 @@
  * The server's offset is the only truth: every resume starts with HEAD, and every
  * PATCH starts where the server says it has durable bytes.
  */
-import { API, SyncError, failure, request } from './net.js';
+import { API, SyncError, failure, request, sleep } from './net.js';
 import { CHUNK_SIZE } from './outbox/db.js';
 import { sha256Base64 } from './hash.js';
 
@@ -102,6 +102,7 @@ export async function upload({ auth, reportId, media, read, save, checksum }) {
   let offset = null;
   let recreations = 0;
   let stale = 0;
+  let locked = 0;
   for (;;) {
     try {
       if (url) offset = await head(auth, url);
@@ -132,6 +133,12 @@ export async function upload({ auth, reportId, media, read, save, checksum }) {
       }
       // A stale offset (409) or a damaged chunk (460): ask the server again, a few times.
       if ((err.status === 409 || err.status === 460 || err.code === 'offset_mismatch') && stale++ < 3) {
+        continue;
+      }
+      // 423: the server is still writing a PATCH of this upload (often the one of a
+      // connection that just broke). Wait as told, then HEAD for the settled offset.
+      if (err.status === 423 && locked++ < 5) {
+        await sleep(Math.min(10, err.retryAfter || 1) * 1000);
         continue;
       }
       throw err;

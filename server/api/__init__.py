@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import changes, devices, openapi, reports, uploads, violations  # noqa: E402,F401
+from . import changes, devices, openapi, push, reports, uploads, violations  # noqa: E402,F401

@@ -4,7 +4,7 @@ Every model module is imported here so that ``db.metadata`` (and so Alembic's
 autogenerate) sees all tables.
 """
 
-from . import geo, uploads  # noqa: F401  (their tables must be in db.metadata)
+from . import accounts, geo, push, uploads  # noqa: F401  (their tables must be in db.metadata)
 from .core import BigSerial, Device, Media, Report, StatusEvent, UTCDateTime, utcnow
 
 __all__ = ["BigSerial", "Device", "Media", "Report", "StatusEvent", "UTCDateTime", "utcnow"]

@@ -123,7 +123,9 @@ def mark_received(media_id: str, exif: dict, phash: str | None = None) -> tuple[
         .execution_options(populate_existing=True)
     ).scalar_one()
     db.session.scalars(
-        db.select(Media).where(Media.report_id == report_id).execution_options(populate_existing=True)
+        db.select(Media)
+        .where(Media.report_id == report_id)
+        .execution_options(populate_existing=True)
     ).all()
     media = db.session.get(Media, media_id)
     if media.received_at is not None:

@@ -43,4 +43,7 @@ def set_status(
         actor=actor,
     )
     db.session.add(event)
+    from .push import enqueue_status  # the push outbox: same transaction as the change
+
+    enqueue_status(report, event)
     return event

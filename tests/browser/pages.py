@@ -139,7 +139,8 @@ class App:
     ) -> None:
         form = self.form
         self.wait_catalogue()
-        form.locator("input[name=media]").set_input_files(files)
+        if files:
+            form.locator("input[name=media]").set_input_files(files)
         form.locator("select[name=violation]").select_option(violation)
         # The element's own click(): a toast from the previous save may cover the chip.
         form.locator(f"input[name=vehicle_class][value={vehicle}]").evaluate("el => el.click()")

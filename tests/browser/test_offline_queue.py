@@ -71,3 +71,25 @@ def test_offline_capture_is_queued_survives_reload_and_syncs_exactly_once(phone,
     assert len(stored_reports(rw_server.app)) == 1
     # The informant's identity is not kept on the phone once the report is sent.
     assert set(app.report(report_id)["body"]["reporter"]) == {"kind"}
+
+
+def test_a_short_video_goes_through_the_same_path(phone, rw_server):
+    """A 6 MB MP4 from the camera: stored in chunks, hashed in a stream, uploaded, intact."""
+    from tests.media_factory import make_mp4_head
+
+    video = make_mp4_head(total=6 * 1024 * 1024 + 123)
+    page = phone.new_page()
+    app = App(page).open()
+    app.form.locator("input[name=camera_video]").set_input_files(
+        [file_payload("VID_0001.mp4", video, "video/mp4")]
+    )
+    page.wait_for_selector("#media-list .media-item[data-kind=video]")
+    app.fill([], violation="RED_LIGHT", vehicle="motorbike", plate="29-B1 123.45")
+    report_id = app.submit()
+    media = app.report(report_id)["media"]
+    assert [(m["size"], m["chunks"]) for m in media] == [(len(video), 7)]
+    app.show_reports()
+    app.wait_state(report_id, "sent", timeout=30_000)
+    reports = stored_reports(rw_server.app)
+    assert [m.content_type for m in reports[0].media] == ["video/mp4"]
+    assert blob_bytes(rw_server.app, reports[0].media[0].sha256) == video

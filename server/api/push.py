@@ -1,0 +1,63 @@
+"""Web Push subscriptions: ``/api/v1/push/…``."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, g
+from marshmallow import ValidationError
+
+from sync.schemas import PushSubscriptionSchema
+
+from ..auth import device_required
+from ..problems import ApiError
+from ..services import push
+from . import bp
+from .body import json_object
+
+_sub_schema = PushSubscriptionSchema()
+
+
+@bp.get("/push/vapid-public-key")
+def vapid_public_key():
+    """The application server key the PWA passes to ``pushManager.subscribe``."""
+    return {"public_key": push.public_key_b64()}
+
+
+@bp.put("/push/subscription")
+@device_required
+def put_subscription():
+    """Store the device's subscription (the PWA re-sends it on every start)."""
+    try:
+        data = _sub_schema.load(json_object())
+    except ValidationError as err:
+        raise ApiError("validation_failed", errors=err.messages) from None
+    _check_endpoint(data["endpoint"])
+    keys = data["keys"]
+    created = push.subscribe(g.device, data["endpoint"], keys["p256dh"], keys["auth"], data["lang"])
+    return {"subscribed": True}, 201 if created else 200
+
+
+@bp.delete("/push/subscription")
+@device_required
+def delete_subscription():
+    body = json_object()
+    endpoint = body.get("endpoint")
+    if not isinstance(endpoint, str):
+        errors = {"endpoint": ["Missing data for required field."]}
+        raise ApiError("validation_failed", errors=errors)
+    push.unsubscribe(g.device, endpoint)
+    return "", 204
+
+
+def _check_endpoint(endpoint: str) -> None:
+    """Only https endpoints of known push services (http on loopback only for tests)."""
+    parts = urlsplit(endpoint)
+    host = (parts.hostname or "").lower()
+    if parts.scheme == "http":
+        if current_app.config["PUSH_ALLOW_HTTP_LOOPBACK"] and host in ("127.0.0.1", "localhost"):
+            return
+        raise ApiError("push_endpoint_not_allowed")
+    allowed = current_app.config["PUSH_ENDPOINT_HOSTS"]
+    if not any(host == s or host.endswith("." + s) for s in allowed if s):
+        raise ApiError("push_endpoint_not_allowed")

@@ -1,0 +1,38 @@
+"""The district police review console: server-rendered pages at ``/console``.
+
+``init_app`` registers the console and the officers' login API, and makes the session
+cookie HttpOnly, SameSite=Lax, and Secure whenever the request came over HTTPS.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Request
+from flask.sessions import SecureCookieSessionInterface
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Secure cookies when served over HTTPS (the request says so), plain otherwise."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        from flask import request
+
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or _is_https(request)
+
+
+def _is_https(req: Request) -> bool:
+    return req.is_secure
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_NAME", "rw_console")
+    app.session_interface = _SessionInterface()
+    from . import auth, views  # noqa: F401  (routes)
+    from .officers import bp as officers_bp
+
+    app.register_blueprint(bp)
+    app.register_blueprint(officers_bp)

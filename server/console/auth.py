@@ -1,0 +1,115 @@
+"""Console login and logout, the current user, CSRF tokens on every POST."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import abort, g, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..models.accounts import User
+from ..services import accounts
+from . import bp
+
+CONSOLE_ROLES = ("reviewer", "supervisor", "admin")
+PUBLIC_ENDPOINTS = {"console.login", "console.static"}
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def current_user() -> User | None:
+    if "user" not in g:
+        uid = session.get("uid")
+        user = db.session.get(User, uid) if uid is not None else None
+        if user is not None and (not user.active or user.role not in CONSOLE_ROLES):
+            user = None
+        if user is not None and session.get("pw") != user.password_hash[-16:]:
+            user = None  # the password changed since this session began
+        g.user = user
+    return g.user
+
+
+def role_required(*roles: str) -> Callable[..., Any]:
+    def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None or user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return inner
+
+    return wrap
+
+
+@bp.app_context_processor
+def _inject() -> dict[str, Any]:
+    return {"csrf_token": csrf_token, "current_user": current_user}
+
+
+@bp.before_request
+def _guard() -> Response | None:
+    """Anonymous → the login page; a POST without the session's CSRF token → 400."""
+    if request.endpoint not in PUBLIC_ENDPOINTS and current_user() is None:
+        if request.method == "GET":
+            return redirect(url_for("console.login", next=request.path))
+        abort(401)
+    if request.method == "POST":
+        sent = request.form.get("csrf_token", "")
+        expected = session.get("csrf", "")
+        if not sent or not expected or not hmac.compare_digest(sent, expected):
+            abort(400, "CSRF token missing or wrong")
+    return None
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = None
+    status = 200
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        password = request.form.get("password", "")
+        try:
+            user = accounts.authenticate(username, password, request.remote_addr or "-")
+        except accounts.RateLimited:
+            user, error, status = None, "rate", 429
+        if user is not None and user.role not in CONSOLE_ROLES:
+            user = None  # officers sign in on the phone, not here
+        if user is not None:
+            session.clear()
+            session["uid"] = user.id
+            session["pw"] = user.password_hash[-16:]
+            csrf_token()
+            target = request.args.get("next", "")
+            if not target.startswith("/console/") or target.startswith("//"):
+                target = url_for("console.queue")
+            return redirect(target)
+        if error is None:
+            error, status = "bad", 401
+    return render_template("console/login.html", error=error), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    session.clear()
+    return redirect(url_for("console.login"))

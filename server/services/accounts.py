@@ -1,0 +1,186 @@
+"""Console accounts: argon2 passwords, roles and districts, the login rate limit, audit.
+
+Nothing here ever handles an informant's identity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+
+from ..extensions import db
+from ..models import utcnow
+from ..models.accounts import ROLES, AuditLog, LoginFailure, User, UserDistrict
+from . import routing
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both cases take the same time.
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+
+
+class AccountError(ValueError):
+    """A user cannot be created or changed as asked."""
+
+
+class RateLimited(Exception):
+    """Too many failed logins for this username from this address."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def create_user(
+    username: str,
+    password: str,
+    role: str,
+    *,
+    districts: list[str] | tuple[str, ...] = (),
+    province: str | None = None,
+    display_name: str = "",
+) -> User:
+    """A new active user; reviewers need districts, supervisors a province. Commits."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}")
+    if role == "reviewer" and not districts:
+        raise AccountError("a reviewer needs at least one --district")
+    if role == "supervisor" and not province:
+        raise AccountError("a supervisor needs --province")
+    if len(password) < 8:
+        raise AccountError("the password must have at least 8 characters")
+    if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+        raise AccountError(f"user {username!r} exists")
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        display_name=display_name or username,
+        province_code=province if role == "supervisor" else None,
+        active=True,
+        created_at=utcnow(),
+    )
+    db.session.add(user)
+    db.session.flush()
+    for code in sorted(set(districts)):
+        db.session.add(UserDistrict(user_id=user.id, district_code=code))
+    audit(None, "user_created", detail=f"{username} role={role}")
+    db.session.commit()
+    return user
+
+
+def set_password(username: str, password: str) -> None:
+    user = get_by_username(username)
+    if user is None:
+        raise AccountError(f"no user {username!r}")
+    if len(password) < 8:
+        raise AccountError("the password must have at least 8 characters")
+    user.password_hash = hash_password(password)
+    audit(None, "password_set", detail=username)
+    db.session.commit()
+
+
+def deactivate(username: str) -> None:
+    user = get_by_username(username)
+    if user is None:
+        raise AccountError(f"no user {username!r}")
+    user.active = False
+    audit(None, "user_deactivated", detail=username)
+    db.session.commit()
+
+
+def get_by_username(username: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.username == username))
+
+
+def authenticate(username: str, password: str, ip: str) -> User | None:
+    """The active user with this password, or None; raises RateLimited after too many
+    failures of this username from this address in the window. Commits."""
+    since = utcnow() - FAILURE_WINDOW
+    failures = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.username == username[:64], LoginFailure.ip == ip, LoginFailure.at >= since)
+    )
+    if failures >= MAX_FAILURES:
+        db.session.commit()
+        raise RateLimited()
+    user = get_by_username(username)
+    ok = False
+    try:
+        ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or user is None or not user.active:
+        db.session.add(LoginFailure(username=username[:64], ip=ip[:64], at=utcnow()))
+        db.session.commit()
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    db.session.execute(
+        sa.delete(LoginFailure).where(LoginFailure.username == username, LoginFailure.ip == ip)
+    )
+    audit(user, "login")
+    db.session.commit()
+    return user
+
+
+def districts_of(user: User) -> set[str] | None:
+    """District codes the user may review; None means all (admin)."""
+    if user.role == "admin":
+        return None
+    if user.role == "reviewer":
+        return set(
+            db.session.scalars(
+                sa.select(UserDistrict.district_code).where(UserDistrict.user_id == user.id)
+            )
+        )
+    if user.role == "supervisor":
+        return province_districts(user.province_code)
+    return set()
+
+
+def province_districts(province_code: str | None) -> set[str]:
+    """District codes of a province in the current boundary set."""
+    if not province_code:
+        return set()
+    return {d.code for d in routing.current_index().districts() if d.province_code == province_code}
+
+
+def audit(
+    user: User | None,
+    action: str,
+    *,
+    case_id: str | None = None,
+    report_id: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """An audit entry in the current transaction. ``detail`` never holds an identity."""
+    db.session.add(
+        AuditLog(
+            actor_id=user.id if user else None,
+            action=action,
+            case_id=case_id,
+            report_id=report_id,
+            detail=detail,
+            at=utcnow(),
+        )
+    )
+
+
+def pseudonym(report_id: str) -> str:
+    """A stable pseudonym of a report's reporter, e.g. ``Người báo #4821``.
+
+    An HMAC of the report id under the SECRET_KEY: it says nothing about the identity.
+    """
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    mac = hmac.new(key, b"reporter\0" + report_id.encode(), hashlib.sha256).digest()
+    return f"Người báo #{int.from_bytes(mac[:4], 'big') % 9000 + 1000}"
