@@ -60,6 +60,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(web_bp)
 
+    from .console import init_app as init_console  # the review console and officers' login
+
+    init_console(app)
+
     from . import cli
 
     cli.init_app(app)

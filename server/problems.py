@@ -58,6 +58,11 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         "The token is not valid or has been revoked.",
     ),
     "forbidden": (403, "Bạn không có quyền thực hiện thao tác này.", "You may not do this."),
+    "invalid_credentials": (
+        401,
+        "Tên đăng nhập hoặc mật khẩu không đúng.",
+        "Wrong username or password.",
+    ),
     "not_found": (404, "Không tìm thấy.", "Not found."),
     "report_not_found": (404, "Không tìm thấy phản ánh.", "Report not found."),
     "media_not_declared": (

@@ -306,6 +306,18 @@ def test_a_near_identical_photo_merges_the_cases_once_both_images_arrived(
     assert [(e.kind, e.other_case_id) for e in events(app, case_b)] == [("merged", case_a)]
 
 
+@pytest.mark.parametrize(("max_bits", "joins"), [(12, True), (7, False)])
+def test_the_similar_photo_threshold_comes_from_the_config(app, client, max_bits, joins):
+    data = COPIES["cropped-3pct"]
+    assert 7 < hamming(perceptual_hash(ORIGINAL), perceptual_hash(data)) <= 12
+    app.config["DEDUP_PHASH_MAX_DISTANCE"] = max_bits
+    api_a, a, [pic_a] = send(client, media=[MediaFile(ORIGINAL)])
+    api_b, b, [pic_b] = send(client, plate="", media=[MediaFile(data)])
+    assert api_a.put_media(a, pic_a).status_code == 201
+    assert api_b.put_media(b, pic_b).status_code == 201
+    assert (case_of(api_a, a) == case_of(api_b, b)) is joins
+
+
 def test_a_different_photo_uploaded_at_the_same_time_does_not_merge(app, client):
     api_a, a, [pic_a] = send(client, plate="30A-123.45", media=[MediaFile(make_photo(42))])
     api_b, b, [pic_b] = send(client, plate="", media=[MediaFile(make_photo(43))])

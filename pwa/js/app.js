@@ -21,6 +21,7 @@ import {
 import { displayState, progress } from './outbox/serialize.js';
 import { applyUpdate, checkForUpdate, controllerVersion, requestBackgroundSync, startServiceWorker } from './sw-bridge.js';
 import { activeIds, syncNow } from './sync.js';
+import { pushSupported, refreshSubscription, subscribe, unsubscribe } from './push.js';
 import { warmUp } from './hash.js';
 import { normalizePlate } from './plate.js';
 
@@ -32,6 +33,7 @@ let capture;
 let catalogueNames = new Map();
 let lastSync = { pending: 0, nextAttemptAt: 0 };
 let syncTimer = null;
+let swReady = Promise.resolve(null); // the service worker registration, once registered
 
 const el = (tag, attrs = {}, ...children) => {
   const node = document.createElement(tag);
@@ -139,6 +141,8 @@ function serverBlock(record) {
   const key = `srv_${record.server.status}`;
   const block = el('div', { class: 'server', 'data-status': record.server.status },
     el('span', { class: 'server-status', text: has(key) ? t(key) : record.server.status }));
+  const reason = `rsn_${record.server.reason_code}`;
+  if (record.server.reason_code && has(reason)) block.append(el('span', { class: 'server-reason', text: t(reason) }));
   if (record.server.public_note) {
     block.append(el('blockquote', { class: 'note' },
       el('strong', { text: `${t('reviewer_note')}: ` }), el('span', { text: record.server.public_note })));
@@ -352,6 +356,7 @@ async function renderSettings() {
   purge.disabled = sent.length === 0;
   const swVersion = await controllerVersion();
   $('#about-version').textContent = t('version', { v: swVersion && swVersion !== VERSION ? `${VERSION} (SW ${swVersion})` : VERSION });
+  renderPushSettings();
   const creds = await getMeta('device');
   $('#about-device').textContent = creds?.device_id ? t('device', { id: creds.device_id }) : t('device_none');
 }
@@ -361,6 +366,7 @@ function bindSettings() {
     radio.addEventListener('change', () => {
       setLang(radio.value);
       capture.relabel();
+      refreshPush();
       setNet();
       renderSettings();
     });
@@ -378,6 +384,75 @@ function bindSettings() {
     renderSettings();
   });
   $('#licences').href = `/a/${VERSION}/vendor/README.md`;
+}
+
+// --- notifications (Web Push, PROTOCOL §3.7) -------------------------------------------------------
+
+const PUSH_LATER_MS = 7 * 24 * 3600_000; // "Later" is not asked again for a week
+let pushOffered = false;
+let pushRefreshed = false;
+
+const pushSubscription = async () => (await swReady)?.pushManager?.getSubscription().catch(() => null);
+
+/** After a report reaches "sent" (never on first load): offer notifications, once. */
+async function maybeOfferPush() {
+  if (pushOffered || !pushSupported() || Notification.permission === 'denied') return;
+  if (Date.now() - Number(localStorage.getItem('rw-push-later') || 0) < PUSH_LATER_MS) return;
+  if (await getMeta('push_off')) return; // turned off in Settings: not nagged again
+  if (!(await swReady) || (Notification.permission === 'granted' && (await pushSubscription()))) return;
+  pushOffered = true;
+  $('#push-offer').hidden = false;
+}
+
+async function enablePush() {
+  try {
+    if ((await Notification.requestPermission()) !== 'granted') return false;
+    await subscribe(await swReady, currentLang());
+    return true;
+  } catch (err) {
+    console.warn('push subscription failed', err);
+    toast(t('push_failed'), { kind: 'error' });
+    return false;
+  }
+}
+
+/** App start, `online`, a new language: send the subscription again (it changes silently). */
+async function refreshPush() {
+  if (!pushSupported()) return;
+  pushRefreshed = await refreshSubscription(await swReady, currentLang()).catch(() => false);
+}
+
+async function renderPushSettings() {
+  const box = $('#push-settings');
+  box.hidden = !pushSupported();
+  if (box.hidden) return;
+  const denied = Notification.permission === 'denied';
+  const on = Notification.permission === 'granted' && !(await getMeta('push_off')) && Boolean(await pushSubscription());
+  $('#push-toggle').checked = on;
+  $('#push-toggle').disabled = denied;
+  $('#push-hint').hidden = !denied;
+  $('#push-hint').textContent = t('push_blocked');
+}
+
+function bindPush() {
+  $('#push-on').addEventListener('click', () => {
+    $('#push-offer').hidden = true;
+    enablePush();
+  });
+  $('#push-later').addEventListener('click', () => {
+    $('#push-offer').hidden = true;
+    localStorage.setItem('rw-push-later', String(Date.now()));
+  });
+  $('#push-toggle').addEventListener('change', async (e) => {
+    if (e.target.checked) await enablePush();
+    else await unsubscribe(await swReady).catch(() => {});
+    renderPushSettings();
+  });
+}
+
+function onWorkerMessage(data) {
+  if (data?.type === 'status-changed') scheduleRender();
+  if (data?.type === 'open' && typeof data.hash === 'string') location.hash = data.hash;
 }
 
 // --- sync triggers ----------------------------------------------------------------------------------
@@ -476,6 +551,7 @@ async function main() {
   });
   capture.relabel();
   bindSettings();
+  bindPush();
   $('#detail-back').addEventListener('click', () => {
     location.hash = '#reports';
   });
@@ -484,6 +560,7 @@ async function main() {
   window.addEventListener('online', () => {
     setNet();
     runSync({ force: true, reason: 'online' });
+    if (!pushRefreshed) refreshPush();
   });
   window.addEventListener('offline', () => {
     setNet();
@@ -499,12 +576,16 @@ async function main() {
       if (lastSync.pending > 0) requestBackgroundSync();
     }
   });
-  window.addEventListener('rw-outbox', scheduleRender);
+  window.addEventListener('rw-outbox', (e) => {
+    if (e.detail?.phase === 'sent') maybeOfferPush();
+    scheduleRender();
+  });
   window.addEventListener('rw-db-outdated', () => showBanner(t('replaced'), { go: () => location.reload(), goLabel: t('reload') }));
   const channel = new BroadcastChannel(CHANNEL);
   channel.onmessage = (e) => {
     if (e.data?.active) remoteActive.set(e.data.id, Date.now());
     else if (e.data?.active === false) remoteActive.delete(e.data.id);
+    if (e.data?.phase === 'sent') maybeOfferPush();
     scheduleRender();
   };
 
@@ -519,11 +600,16 @@ async function main() {
   document.documentElement.dataset.ready = 'true';
   performance.mark('rw-ready');
 
-  startServiceWorker({
+  swReady = startServiceWorker({
     onUpdate: offerUpdate,
     onReplaced: () => showBanner(t('replaced'), { go: () => location.reload(), goLabel: t('reload') }),
     onSyncRequest: () => runSync({ force: true, reason: 'background-sync' }),
-  }).then(() => checkForUpdate());
+    onMessage: onWorkerMessage,
+  });
+  swReady.then(() => {
+    checkForUpdate();
+    refreshPush();
+  });
   runSync({ force: true, reason: 'start' });
 }
 

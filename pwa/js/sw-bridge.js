@@ -12,7 +12,8 @@ let applyRequested = false;
 let reloading = false;
 
 /**
- * Register /sw.js. `hooks`: {onUpdate(worker), onReplaced(), onSyncRequest() -> Promise}.
+ * Register /sw.js. `hooks`: {onUpdate(worker), onReplaced(), onSyncRequest() -> Promise,
+ * onMessage(data)} (the worker's other messages: a push arrived, a notification was tapped).
  * Without service workers (old Firefox, private modes) the app still works online and
  * keeps its outbox; it just cannot open offline.
  */
@@ -24,7 +25,7 @@ export async function startServiceWorker(hooks) {
         (result) => event.ports[0]?.postMessage(result),
         () => event.ports[0]?.postMessage(null),
       );
-    }
+    } else hooks.onMessage?.(event.data);
   });
   let hadController = Boolean(navigator.serviceWorker.controller);
   navigator.serviceWorker.addEventListener('controllerchange', () => {

@@ -26,10 +26,11 @@ def _is_https(req: Request) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_NAME", "rw_console")
+    if app.config.get("SESSION_COOKIE_SAMESITE") not in ("Lax", "Strict"):
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    if app.config.get("SESSION_COOKIE_NAME", "session") == "session":
+        app.config["SESSION_COOKIE_NAME"] = "rw_console"
     app.session_interface = _SessionInterface()
     from . import auth, views  # noqa: F401  (routes)
     from .officers import bp as officers_bp

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
@@ -28,13 +29,19 @@ def csrf_token() -> str:
     return token
 
 
+def password_stamp(user: User) -> str:
+    """Changes with the password, so a new password ends older sessions; reveals nothing
+    of the hash (the session cookie is signed, not encrypted)."""
+    return hashlib.sha256(b"session\0" + user.password_hash.encode()).hexdigest()[:16]
+
+
 def current_user() -> User | None:
     if "user" not in g:
         uid = session.get("uid")
         user = db.session.get(User, uid) if uid is not None else None
         if user is not None and (not user.active or user.role not in CONSOLE_ROLES):
             user = None
-        if user is not None and session.get("pw") != user.password_hash[-16:]:
+        if user is not None and session.get("pw") != password_stamp(user):
             user = None  # the password changed since this session began
         g.user = user
     return g.user
@@ -98,7 +105,7 @@ def login() -> Any:
         if user is not None:
             session.clear()
             session["uid"] = user.id
-            session["pw"] = user.password_hash[-16:]
+            session["pw"] = password_stamp(user)
             csrf_token()
             target = request.args.get("next", "")
             if not target.startswith("/console/") or target.startswith("//"):

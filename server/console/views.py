@@ -71,7 +71,10 @@ def queue() -> str:
     """Open cases of the user's districts, most-confirmed and oldest first."""
     user = _user()
     codes = allowed_districts(user)
-    f = {k: request.args.get(k, "").strip() for k in ("status", "violation", "plate", "since", "until")}
+    f = {
+        k: request.args.get(k, "").strip()
+        for k in ("status", "violation", "plate", "since", "until")
+    }
     page = max(1, request.args.get("page", 1, type=int) or 1)
     q = sa.select(Case).where(Case.status == "open")
     if codes is not None:
@@ -108,12 +111,12 @@ def queue() -> str:
     }
     statuses: dict[str, set[str]] = {}
     for case_id, status in db.session.execute(
-        sa.select(Report.case_id, Report.status).where(Report.case_id.in_([c.id for c in rows] or [""]))
+        sa.select(Report.case_id, Report.status).where(
+            Report.case_id.in_([c.id for c in rows] or [""])
+        )
     ):
         statuses.setdefault(case_id, set()).add(status)
-    violations = sorted(
-        v for v in db.session.scalars(sa.select(Report.violation).distinct()) if v
-    )
+    violations = sorted(v for v in db.session.scalars(sa.select(Report.violation).distinct()) if v)
     return render_template(
         "console/queue.html",
         cases=rows,
@@ -147,7 +150,9 @@ def case(case_id: str) -> str:
     c = case_for(user, case_id)
     reports = cases.members(c.id)
     decisions = list(
-        db.session.scalars(sa.select(Decision).where(Decision.case_id == c.id).order_by(Decision.id))
+        db.session.scalars(
+            sa.select(Decision).where(Decision.case_id == c.id).order_by(Decision.id)
+        )
     )
     actors = {
         u.id: u.display_name

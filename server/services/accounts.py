@@ -108,7 +108,9 @@ def authenticate(username: str, password: str, ip: str) -> User | None:
     failures = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(LoginFailure)
-        .where(LoginFailure.username == username[:64], LoginFailure.ip == ip, LoginFailure.at >= since)
+        .where(
+            LoginFailure.username == username[:64], LoginFailure.ip == ip, LoginFailure.at >= since
+        )
     )
     if failures >= MAX_FAILURES:
         db.session.commit()

@@ -404,10 +404,20 @@ def _phash_candidates(report: Report, case: Case, phashes: set[str], cfg: DedupC
     own = [int(h, 16) for h in phashes]
     limit = cfg.phash_max_distance
     hashes: dict[str, set[str]] = defaultdict(set)
+    # The window may hold thousands of images: read them through Core (no ORM rows)
+    # and compare integers; the caller has flushed the session.
+    conn = db.session.connection()
     for query in (same_hash, near_in_time):
-        for report_id, phash in db.session.execute(query):
-            if len(phash) == 16 and any((int(phash, 16) ^ h).bit_count() <= limit for h in own):
-                hashes[report_id].add(phash)
+        rows = [(r, p) for r, p in conn.execute(query) if len(p) == 16]
+        if len(own) == 1:
+            h = own[0]
+            hits = [(r, p) for r, p in rows if (int(p, 16) ^ h).bit_count() <= limit]
+        else:
+            hits = [
+                (r, p) for r, p in rows if any((int(p, 16) ^ h).bit_count() <= limit for h in own)
+            ]
+        for report_id, phash in hits:
+            hashes[report_id].add(phash)
     if not hashes:
         return []
     rows = db.session.execute(

@@ -1,0 +1,139 @@
+"""The review console in Debian's Chromium at a desktop size, against the live server:
+log in, the queue, a case, verify, reject with a reason, forward, a supervisor's reveal
+found in the admin's reveal log. Map tiles are blocked (no network in tests): the case
+page must still work, with its list of coordinates.
+
+Screenshots go to test-artifacts/screenshots/console-*.png; the queue and the case page
+are copied to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from flask import Flask
+
+from tests.browser.conftest import RoadWatchServer
+from tests.browser.pages import BROWSER
+from tests.factories import SECRET_NAME, SECRET_NATIONAL_ID
+from tests.test_console import PASSWORD, build_world
+
+pytestmark = BROWSER
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DESKTOP = {"width": 1366, "height": 900}
+
+
+def _context(browser, url: str):
+    context = browser.new_context(
+        base_url=url, viewport=DESKTOP, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh"
+    )
+    context.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
+    return context
+
+
+def _login(page, username: str) -> None:
+    page.goto("/console/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/console/queue")
+
+
+def _logout(page) -> None:
+    page.click("header.top button[type=submit]")
+    page.wait_for_url("**/console/login")
+
+
+def test_reviewer_and_supervisor_work_through_the_console(
+    app: Flask, rw_server: RoadWatchServer, browser, screenshots_dir: Path
+) -> None:
+    client = app.test_client()
+    world = build_world(app, client)
+    context = _context(browser, rw_server.url)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    # A wrong password: the generic message.
+    page.goto("/console/login")
+    page.fill("input[name=username]", "rev_a")
+    page.fill("input[name=password]", "wrong password")
+    page.click("main button[type=submit]")
+    assert "Wrong username or password" in page.locator("#login-error").inner_text()
+
+    _login(page, "rev_a")
+    rows = page.locator("table.queue tbody tr")
+    assert rows.count() == 2
+    assert world.cases["A"][:8] in rows.nth(0).inner_text()  # two reports first
+    page.screenshot(path=str(screenshots_dir / "console-queue.png"), full_page=True)
+
+    # The case page: evidence decoded, the coordinates listed, the map drawn.
+    rows.nth(0).locator("a.case-link").click()
+    page.wait_for_url(f"**/console/cases/{world.cases['A']}")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('figure img')]"
+        ".every(i => i.complete && i.naturalWidth > 0)"
+    )
+    assert page.locator("figure img").count() == 2
+    # a2's photo is stored 640x480 with EXIF orientation 6: shown upright, portrait.
+    turned = page.locator(f"#r-{world.reports['a2']} figure img")
+    w, h = turned.evaluate("i => [i.naturalWidth, i.naturalHeight]")
+    assert (w, h) == (480, 640)
+    assert "Galaxy A54" in page.locator("table.exif").first.inner_text()
+    assert page.locator("#points li").count() == 2
+    assert page.locator("#map .leaflet-interactive").count() == 2  # one marker per report
+    assert "same plate" in page.locator(".why").nth(1).inner_text()
+    page.screenshot(path=str(screenshots_dir / "console-case.png"), full_page=True)
+
+    # Verify it, with the penalty decision number.
+    page.fill("#verify-form input[name=penalty_no]", "QĐ-0421/2026")
+    page.fill("#verify-form input[name=public_note]", "Đã lập biên bản, cảm ơn bạn.")
+    page.click("#verify-form button[type=submit]")
+    page.wait_for_selector(".flash.ok")
+    assert page.locator("article.report .s-verified").count() == 2
+    page.screenshot(path=str(screenshots_dir / "console-verified.png"), full_page=True)
+
+    # Reject the other case with a reason from the list.
+    page.goto(f"/console/cases/{world.cases['A3']}")
+    page.select_option("#reject-form select[name=reason_code]", "plate_unreadable")
+    page.click("#reject-form button[type=submit]")
+    page.wait_for_selector(".flash.ok")
+    assert page.locator("article.report .s-rejected").count() == 1
+    assert "plate_unreadable" in page.locator(".history").inner_text()
+
+    # Forward it to Ba Đình: it leaves this reviewer's queue.
+    page.select_option("#forward-form select[name=to_district]", "001")
+    page.click("#forward-form button[type=submit]")
+    page.wait_for_url("**/console/queue")
+    assert world.cases["A3"][:8] not in page.locator("table.queue").inner_text()
+    body = page.content()
+    assert SECRET_NAME not in body and SECRET_NATIONAL_ID not in body
+    _logout(page)
+
+    # A supervisor reveals the informant of a1 with a written reason.
+    _login(page, "sup_hn")
+    page.goto(f"/console/cases/{world.cases['A']}")
+    assert SECRET_NAME not in page.content()
+    page.locator(f"#r-{world.reports['a1']} a.reveal-link").click()
+    page.fill("textarea[name=reason]", "Công văn 77/TA của Tòa án nhân dân quận Đống Đa")
+    page.click("main button[type=submit]")
+    identity = page.locator("#identity").inner_text()
+    assert SECRET_NAME in identity and SECRET_NATIONAL_ID in identity
+    page.screenshot(path=str(screenshots_dir / "console-reveal.png"), full_page=True)
+    _logout(page)
+
+    # The admin finds it in the reveal log, without the identity.
+    _login(page, "admin")
+    page.click("text=Nhật ký tiết lộ / Reveal log")
+    log = page.locator("#reveal-log").inner_text()
+    assert "Công văn 77/TA" in log and "Supervisor HN" in log and world.reports["a1"][:8] in log
+    assert SECRET_NAME not in page.content()
+    page.screenshot(path=str(screenshots_dir / "console-reveal-log.png"), full_page=True)
+
+    assert errors == []
+    context.close()
+    DOCS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(screenshots_dir / "console-queue.png", DOCS / "console-queue.png")
+    shutil.copy(screenshots_dir / "console-case.png", DOCS / "console-case.png")
