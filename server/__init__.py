@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import config
+from . import checkpoint, config
 from .extensions import db, migrate
 from .secrets import instance_identity_key, instance_secret_key
 
@@ -70,23 +70,33 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.after_request
     def _deliver_push_inline(response):
-        """In development, deliver push messages this request queued, right away."""
-        from flask import g
+        """In development, deliver push messages this request queued, right away; and
+        after a successful write, queue the reviewers' digests that are due (at most
+        every INLINE_DIGEST_SECONDS per process; the worker does both in production)."""
+        from flask import g, request
 
-        if g.pop("push_pending", False) and app.config["PUSH_DELIVERY"] == "inline":
-            from .services.push import deliver_due
+        pending = g.pop("push_pending", False)
+        if app.config["PUSH_DELIVERY"] != "inline":
+            return response
+        try:
+            from .services import digests, push
 
-            try:
-                deliver_due()
-            except Exception:  # delivery problems never fail the request; the worker retries
-                app.logger.exception("inline push delivery failed")
+            if request.method in ("POST", "PUT", "PATCH", "DELETE") and response.status_code < 400:
+                pending = digests.run_inline_if_due(app) or pending
+            if pending:
+                push.deliver_due()
+        except Exception:  # delivery problems never fail the request; the worker retries
+            db.session.rollback()
+            app.logger.exception("inline push delivery failed")
         return response
+
     logging.getLogger("server").setLevel(app.config.get("LOG_LEVEL", "INFO"))
     return app
 
 
 def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
-    """WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE on SQLite.
+    """WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE on SQLite; WAL
+    checkpoints in a background thread (:mod:`server.checkpoint`), not in requests.
 
     Every transaction takes the write lock at its start, so concurrent writers queue
     instead of failing with "database is locked" when a read upgrades to a write.
@@ -102,6 +112,8 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cur.execute(f"PRAGMA busy_timeout={busy_timeout_ms:d}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
+        if checkpoint.register(engine):
+            cur.execute(f"PRAGMA wal_autocheckpoint={checkpoint.BACKSTOP_PAGES:d}")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -71,6 +71,15 @@ def from_environ() -> dict[str, Any]:
         ),
         "PUSH_ALLOW_HTTP_LOOPBACK": os.environ.get("PUSH_ALLOW_HTTP_LOOPBACK") == "1",
         "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@roadwatch.invalid"),
+        # Reviewers' digests of new cases (server.services.digests): at most one per user
+        # every this many minutes; arrivals younger than the settle time wait for the next
+        # round (unset: 30 s on PostgreSQL, 0 on SQLite, which has one writer at a time).
+        "REVIEWER_DIGEST_MINUTES": _float("REVIEWER_DIGEST_MINUTES", 10.0),
+        "REVIEWER_DIGEST_SETTLE_SECONDS": (
+            _float("REVIEWER_DIGEST_SETTLE_SECONDS", 0.0)
+            if os.environ.get("REVIEWER_DIGEST_SETTLE_SECONDS")
+            else None
+        ),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "JSON_SORT_KEYS": False,
     }

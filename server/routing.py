@@ -387,6 +387,10 @@ class DistrictIndex:
         """All districts, sorted by code."""
         return list(self._districts)
 
+    def district_geometries(self) -> list[tuple[District, shapely.Geometry]]:
+        """Each district with the (valid, merged) polygon the index routes with, by code."""
+        return list(zip(self._districts, self._dgeoms.tolist(), strict=True))
+
     def route(self, lat: float, lon: float) -> Route:
         """Route one point. Never raises for bad coordinates: they are ``unrouted``."""
         try:

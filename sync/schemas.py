@@ -167,6 +167,24 @@ class DeviceOutSchema(Schema):
     token = fields.String()
 
 
+class OfficerLoginSchema(Schema):
+    """Body of ``POST /api/v1/officers/login`` (PROTOCOL §3.3a)."""
+
+    username = fields.String(required=True, validate=validate.Length(1, 64))
+    password = fields.String(required=True, validate=validate.Length(1, 1024))
+
+
+class OfficerRefSchema(Schema):
+    display_name = fields.String()
+
+
+class OfficerDeviceOutSchema(DeviceOutSchema):
+    """An officer's device token: used like any device token; reports sent with it are
+    the officer's (``reporter_kind: officer``)."""
+
+    officer = fields.Nested(OfficerRefSchema)
+
+
 class ViolationSchema(Schema):
     code = fields.String()
     name_vi = fields.String()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask.testing import FlaskClient
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+from werkzeug.wrappers import Response
 
 from tests.media_factory import make_jpeg
 
@@ -99,3 +102,36 @@ class Api:
             data=media.data if data is None else data,
             headers={**self.auth, "Content-Type": "application/octet-stream"},
         )
+
+
+def send_with_body(
+    api: Api, method: str, url: str, headers: dict[str, str], stream: Any, announced: int
+) -> Response:
+    """A request whose body ends (or breaks) before the announced Content-Length.
+
+    The test client would correct Content-Length to the stream's real length, so the
+    WSGI environ is built by hand, as a server sees a connection that dies midway.
+    """
+    environ = EnvironBuilder(path=url, method=method, headers=headers).get_environ()
+    environ["wsgi.input"] = stream
+    environ["CONTENT_LENGTH"] = str(announced)
+    app_iter, status, resp_headers = run_wsgi_app(api.client.application, environ, buffered=True)
+    return Response(app_iter, status=status, headers=resp_headers)
+
+
+class BrokenStream(io.RawIOBase):
+    """A request body whose connection resets after ``fail_after`` bytes."""
+
+    def __init__(self, data: bytes, fail_after: int) -> None:
+        self.data, self.pos, self.fail_after = data, 0, fail_after
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:  # type: ignore[override]
+        if self.pos >= self.fail_after:
+            raise ConnectionResetError("peer reset")
+        n = min(len(buf), self.fail_after - self.pos)
+        buf[:n] = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return n

@@ -109,3 +109,28 @@ def test_a_database_locked_too_long_is_a_503_to_retry_not_a_500(tmp_path: Path, 
     assert resp.status_code == 503
     assert resp.get_json()["code"] == "service_unavailable"
     assert resp.headers["Retry-After"] == "30"
+
+
+def test_sqlite_wal_is_checkpointed_in_the_background_not_by_requests(tmp_path: Path):
+    """Requests leave the WAL to a background thread (server.checkpoint): a commit only
+    checkpoints past a large backstop, yet the pages reach the database file."""
+    import time
+
+    from server import checkpoint
+    from tests.conftest import _test_config
+
+    path = tmp_path / "wal.sqlite3"
+    app = create_app(_test_config(f"sqlite:///{path}", tmp_path))
+    with app.app_context(), db.engine.begin() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == (
+            checkpoint.BACKSTOP_PAGES
+        )
+        conn.exec_driver_sql("CREATE TABLE t (x TEXT)")
+        conn.exec_driver_sql("INSERT INTO t VALUES (?)", [("y" * 4000,) for _ in range(200)])
+    # The commit wrote the pages to the WAL only; the thread copies them back.
+    deadline = time.monotonic() + 10 * checkpoint.INTERVAL_SECONDS + 5
+    while path.stat().st_size < 200 * 4000 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert path.stat().st_size >= 200 * 4000
+    with app.app_context():
+        db.engine.dispose()

@@ -216,6 +216,20 @@ def test_case_page_shows_evidence_flags_map_points_and_why_joined(app: Flask, wo
     assert "vendor/leaflet/leaflet.js" in page
 
 
+def test_case_page_and_queue_name_the_violation_and_round_exif_numbers(
+    app: Flask, world: World
+) -> None:
+    c = session_for(app, "rev_a")
+    page = c.get(f"/console/cases/{world.cases['A']}").get_data(as_text=True)
+    name = "Đỗ, để xe ở lòng đường, vỉa hè trái phép"  # PARK_SIDEWALK_ROADWAY
+    assert name[:20] in page
+    exif_cells = re.findall(r"<th>(lat|lon)</th><td>([^<]*)</td>", page)
+    assert exif_cells and all(re.fullmatch(r"-?\d+\.\d{6}", v) for _, v in exif_cells)
+    assert ("lat", "21.028511") in exif_cells
+    queue = c.get("/console/queue").get_data(as_text=True)
+    assert name[:20] in queue and '<option value="PARK_SIDEWALK_ROADWAY"' in queue
+
+
 def accounts_pseudonym(app: Flask, report_id: str) -> str:
     with app.test_request_context():
         return accounts.pseudonym(report_id)
@@ -415,6 +429,56 @@ def test_officer_login_gives_a_sync_token_bound_to_the_officer(
         case_id = db.session.get(Report, rid).case_id
     page = session_for(app, "rev_a").get(f"/console/cases/{case_id}").get_data(as_text=True)
     assert "Cán bộ / Officer: Thiếu úy Trần Văn Cảnh" in page
+
+
+def officer_api(client: FlaskClient, username: str = "officer1") -> Api:
+    resp = client.post("/api/v1/officers/login", json={"username": username, "password": PASSWORD})
+    assert resp.status_code == 201, resp.get_json()
+    body = resp.get_json()
+    return Api(client, body["device_id"], body["token"])
+
+
+@pytest.mark.parametrize("claimed", ["citizen", "officer"])
+def test_an_officers_token_makes_an_officers_report_whatever_the_body_claims(
+    app: Flask, client: FlaskClient, world: World, claimed: str
+) -> None:
+    api = officer_api(client)
+    body = report_body(
+        [MediaFile(_save(_draw_scene(next(_seed), (320, 240), 20), "JPEG", b"", quality=85))],
+        reporter={"kind": claimed},
+        location={"lat": DONG_DA[0], "lon": DONG_DA[1], "accuracy_m": 5.0, "source": "gps"},
+    )
+    rid = str(uuid.uuid4())
+    assert api.put_report(rid, body).status_code == 201
+    assert api.put_report(rid, body).status_code == 200  # a retry is still the same report
+    assert api.get_report(rid).get_json()["reporter_kind"] == "officer"
+    with app.app_context():
+        assert db.session.get(Report, rid).reporter_kind == "officer"
+
+
+def test_a_citizens_token_cannot_send_an_officers_report(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    api = Api.register(client)
+    rid = str(uuid.uuid4())
+    resp = api.put_report(rid, report_body(reporter={"kind": "officer", "name": "Tự xưng"}))
+    assert resp.status_code == 422
+    problem = resp.get_json()
+    assert problem["code"] == "validation_failed" and "reporter.kind" in problem["errors"]
+    with app.app_context():
+        assert db.session.get(Report, rid) is None
+
+
+def test_a_deactivated_officers_phone_loses_its_token(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    api = officer_api(client)
+    with app.app_context():
+        accounts.deactivate("officer1")
+    resp = api.put_report(str(uuid.uuid4()), report_body(reporter={"kind": "officer"}))
+    assert resp.status_code == 401 and resp.get_json()["code"] == "invalid_token"
+    citizen = Api.register(client)  # other phones are untouched
+    assert citizen.put_report(str(uuid.uuid4()), report_body()).status_code == 201
 
 
 @pytest.mark.parametrize(

@@ -92,6 +92,31 @@ MATRIX: dict[tuple[str, str], Row] = {
         {"username": "rev_a", "password": "not the password"},
         (401, 401, 401, 401, 401, 401),
     ),
+    ("console.service_worker", "GET"): (
+        lambda w: "/console/sw.js",
+        {},
+        (200, 200, 200, 200, 200, 200),  # public: the browser re-fetches it to update
+    ),
+    ("console.push_key", "GET"): (
+        lambda w: "/console/push/key",
+        {},
+        (LOGIN, LOGIN, 200, 200, 200, 200),
+    ),
+    ("console.push_subscribe", "POST"): (
+        lambda w: "/console/push/subscription",
+        {
+            "endpoint": "https://fcm.googleapis.com/fcm/send/authz-matrix",
+            "p256dh": "B" * 87,
+            "auth": "A" * 22,
+            "lang": "vi",
+        },
+        (401, 401, 201, 201, 201, 201),  # always for the signed-in user
+    ),
+    ("console.push_unsubscribe", "POST"): (
+        lambda w: "/console/push/subscription/delete",
+        {"endpoint": "https://fcm.googleapis.com/fcm/send/authz-matrix"},
+        (401, 401, 204, 204, 204, 204),
+    ),
     # last: forwarding moves case A3 away from the right reviewer.
     ("console.forward", "POST"): (
         lambda w: f"/console/cases/{w.cases['A3']}/forward",

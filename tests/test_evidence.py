@@ -9,30 +9,26 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.test import EnvironBuilder, run_wsgi_app
-from werkzeug.wrappers import Response
 
 from server.extensions import db
 from server.models import Media, StatusEvent
 from server.storage import MediaStore
-from tests.factories import HANOI, Api, MediaFile, photo, report_body
+from tests.factories import (
+    HANOI,
+    Api,
+    BrokenStream,
+    MediaFile,
+    photo,
+    report_body,
+    send_with_body,
+)
 from tests.media_factory import make_jpeg
 
 
 def put_with_short_body(api: Api, url: str, stream, announced: int):
-    """PUT whose body ends (or breaks) before the announced Content-Length.
-
-    The test client would correct Content-Length to the stream's real length, so the
-    WSGI environ is built by hand, as a server sees a connection that dies midway.
-    """
-    builder = EnvironBuilder(
-        path=url, method="PUT", headers={**api.auth, "Content-Type": "application/octet-stream"}
-    )
-    environ = builder.get_environ()
-    environ["wsgi.input"] = stream
-    environ["CONTENT_LENGTH"] = str(announced)
-    app_iter, status, headers = run_wsgi_app(api.client.application, environ, buffered=True)
-    return Response(app_iter, status=status, headers=headers)
+    """PUT whose body ends (or breaks) before the announced Content-Length."""
+    headers = {**api.auth, "Content-Type": "application/octet-stream"}
+    return send_with_body(api, "PUT", url, headers, stream, announced)
 
 
 def blob_files(app) -> list[Path]:
@@ -120,24 +116,6 @@ def test_upload_cut_off_halfway_leaves_nothing_received_and_no_final_file(app, a
         assert db.session.get(Media, media.media_id).received_at is None
     assert blob_files(app) == []
     assert tmp_files(app) == []
-
-
-class BrokenStream(io.RawIOBase):
-    """A request body whose connection resets after some bytes."""
-
-    def __init__(self, data: bytes, fail_after: int) -> None:
-        self.data, self.pos, self.fail_after = data, 0, fail_after
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf) -> int:  # type: ignore[override]
-        if self.pos >= self.fail_after:
-            raise ConnectionResetError("peer reset")
-        n = min(len(buf), self.fail_after - self.pos)
-        buf[:n] = self.data[self.pos : self.pos + n]
-        self.pos += n
-        return n
 
 
 def test_connection_reset_mid_upload_is_a_4xx_and_leaves_nothing(app, api):

@@ -1,5 +1,7 @@
 """The OpenAPI document is valid OpenAPI 3 and describes the schemas the server uses."""
 
+import re
+
 from openapi_spec_validator import validate
 
 from sync.schemas import ReportInSchema
@@ -33,3 +35,17 @@ def test_report_schema_in_the_document_comes_from_marshmallow(client):
         "reporter",
         "media",
     }
+
+
+def test_every_api_route_and_method_is_in_the_document(app, client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1") or rule.rule == "/api/v1/openapi.json":
+            continue
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+        automatic = {"OPTIONS"} if getattr(rule, "provide_automatic_options", False) else set()
+        for method in sorted((rule.methods or set()) - {"HEAD"} - automatic):
+            if method.lower() not in spec["paths"].get(path, {}):
+                missing.append(f"{method} {path}")
+    assert missing == []

@@ -10,9 +10,12 @@ import sqlalchemy as sa
 
 from server.extensions import db
 from server.models import Media, Report
+from server.models.accounts import OfficerDevice, User
+from server.services import accounts
 from server.storage import MediaStore
 from sync.client import Outbox, Pusher
 from sync.client.__main__ import main
+from sync.client.folder import Defaults, queue_folder
 from sync.client.http import Backoff
 from tests.faults.proxy import Fault, FaultProxy
 from tests.media_factory import make_jpeg
@@ -59,8 +62,6 @@ def test_push_folder_sends_each_photo_once_and_a_rerun_sends_nothing(
         str(tmp_path / "o.sqlite3"),
         "--violation",
         "RED_LIGHT",
-        "--officer-name",
-        "Trần Văn Tuần Tra",
     ]
     assert main(args) == 0
     out = capsys.readouterr().out
@@ -76,7 +77,53 @@ def test_push_folder_sends_each_photo_once_and_a_rerun_sends_nothing(
         assert store.blob_path(sha).read_bytes() == path.read_bytes()
     with app.app_context():
         sources = set(db.session.scalars(sa.select(Report.location_source)))
+        kinds = set(db.session.scalars(sa.select(Report.reporter_kind)))
     assert sources == {"exif"}
+    assert kinds == {"citizen"}  # without a login, a folder push is a citizen's
+
+
+@pytest.fixture
+def officer(app) -> str:
+    with app.app_context():
+        accounts.create_user(
+            "tuan", "mật khẩu đủ dài", "officer", display_name="Trung úy Lê Văn Tuần"
+        )
+    return "tuan"
+
+
+def test_an_officer_signs_the_outbox_in_and_the_folder_goes_under_their_name(
+    app, live_server, tmp_path, capsys, monkeypatch, officer
+):
+    outbox = str(tmp_path / "o.sqlite3")
+    monkeypatch.setenv("RW_PASSWORD", "wrong password")
+    login = ["login", "--server", live_server, "--outbox", outbox, "--username", officer]
+    assert main(login) == 1
+    assert "invalid_credentials" in capsys.readouterr().out
+    monkeypatch.setenv("RW_PASSWORD", "mật khẩu đủ dài")
+    assert main(login) == 0
+    folder = dashcam_folder(tmp_path, n=2)
+    push = ["push", str(folder), "--server", live_server, "--outbox", outbox]
+    assert main([*push, "--violation", "RED_LIGHT"]) == 0
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Report.reporter_kind, User.display_name)
+            .join(OfficerDevice, OfficerDevice.device_id == Report.device_id)
+            .join(User, User.id == OfficerDevice.user_id)
+        ).all()
+    assert rows == [("officer", "Trung úy Lê Văn Tuần")] * 2
+
+
+def test_signing_in_is_refused_while_reports_of_another_token_are_unsent(
+    app, live_server, tmp_path, capsys, monkeypatch, officer
+):
+    outbox = Outbox(tmp_path / "o.sqlite3")
+    queue_folder(outbox, dashcam_folder(tmp_path, n=1), Defaults(violation="RED_LIGHT"))
+    Pusher.connect(outbox, live_server)  # registered as a citizen device, nothing sent yet
+    monkeypatch.setenv("RW_PASSWORD", "mật khẩu đủ dài")
+    login = ["login", "--server", live_server, "--outbox", str(tmp_path / "o.sqlite3")]
+    assert main([*login, "--username", officer]) == 1
+    assert "send the reports already queued" in capsys.readouterr().out
+    assert outbox.get("username") is None
 
 
 def test_a_file_without_position_is_skipped_unless_given_one(app, live_server, tmp_path, capsys):

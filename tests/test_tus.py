@@ -30,14 +30,20 @@ from tusclient import client as tus_client
 from tusclient.exceptions import TusCommunicationError
 from tusclient.fingerprint.interface import Fingerprint
 from tusclient.storage.interface import Storage
-from werkzeug.test import EnvironBuilder, run_wsgi_app
-from werkzeug.wrappers import Response
 
 from server.extensions import db
 from server.models import Media, utcnow
 from server.models.uploads import Upload
 from server.storage import MediaStore
-from tests.factories import HANOI, Api, MediaFile, photo, report_body
+from tests.factories import (
+    HANOI,
+    Api,
+    BrokenStream,
+    MediaFile,
+    photo,
+    report_body,
+    send_with_body,
+)
 from tests.media_factory import make_png
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -152,39 +158,6 @@ def expire_now(app, *urls: str) -> None:
 
 def partial_path(app, url: str) -> Path:
     return MediaStore(app.config["MEDIA_ROOT"]).partial_path(url.rsplit("/", 1)[1])
-
-
-def send_with_body(
-    api: Api, method: str, url: str, headers: dict[str, str], stream, announced: int
-):
-    """A request whose body ends (or breaks) before the announced Content-Length.
-
-    The test client would correct Content-Length to the stream's real length, so the
-    environ is built by hand, as a server sees a connection that dies midway.
-    """
-    environ = EnvironBuilder(path=url, method=method, headers=headers).get_environ()
-    environ["wsgi.input"] = stream
-    environ["CONTENT_LENGTH"] = str(announced)
-    app_iter, status, resp_headers = run_wsgi_app(api.client.application, environ, buffered=True)
-    return Response(app_iter, status=status, headers=resp_headers)
-
-
-class BrokenStream(io.RawIOBase):
-    """A request body whose connection resets after ``fail_after`` bytes."""
-
-    def __init__(self, data: bytes, fail_after: int) -> None:
-        self.data, self.pos, self.fail_after = data, 0, fail_after
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf) -> int:  # type: ignore[override]
-        if self.pos >= self.fail_after:
-            raise ConnectionResetError("peer reset")
-        n = min(len(buf), self.fail_after - self.pos)
-        buf[:n] = self.data[self.pos : self.pos + n]
-        self.pos += n
-        return n
 
 
 class PausingStream(io.RawIOBase):

@@ -21,6 +21,7 @@ import {
 import { displayState, progress } from './outbox/serialize.js';
 import { applyUpdate, checkForUpdate, controllerVersion, requestBackgroundSync, startServiceWorker } from './sw-bridge.js';
 import { activeIds, syncNow } from './sync.js';
+import { officerCreds, signIn, signOut } from './officer.js';
 import { pushSupported, refreshSubscription, subscribe, unsubscribe } from './push.js';
 import { warmUp } from './hash.js';
 import { normalizePlate } from './plate.js';
@@ -347,7 +348,7 @@ async function purgeOne(record) {
 
 async function renderSettings() {
   for (const radio of document.querySelectorAll('input[name=lang]')) radio.checked = radio.value === currentLang();
-  $('#officer-mode').checked = localStorage.getItem('rw-officer') === '1';
+  renderOfficer();
   renderStorage($('#settings-storage'), $('#settings-persist'));
   const sent = (await listReports()).filter((r) => r.phase === 'sent' && !r.purged);
   const bytes = sent.reduce((n, r) => n + r.media.reduce((k, m) => k + m.size, 0), 0);
@@ -371,7 +372,7 @@ function bindSettings() {
       renderSettings();
     });
   }
-  $('#officer-mode').addEventListener('change', (e) => localStorage.setItem('rw-officer', e.target.checked ? '1' : '0'));
+  bindOfficer();
   $('#persist-btn').addEventListener('click', async () => {
     await navigator.storage?.persist?.();
     renderSettings();
@@ -384,6 +385,62 @@ function bindSettings() {
     renderSettings();
   });
   $('#licences').href = `/a/${VERSION}/vendor/README.md`;
+}
+
+// --- patrol officers (PROTOCOL §3.3a) ---------------------------------------------------------
+
+let officer = null; // the signed-in officer's credentials, or null
+
+async function loadOfficer() {
+  officer = await officerCreds();
+  capture.setOfficer(officer?.name);
+}
+
+async function renderOfficer() {
+  await loadOfficer();
+  $('#officer-login').hidden = Boolean(officer);
+  $('#officer-signed').hidden = !officer;
+  if (officer) $('#officer-who').textContent = t('officer_signed_in', { name: officer.name, user: officer.username });
+}
+
+function bindOfficer() {
+  const form = $('#officer-login');
+  const error = $('#officer-err');
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const { username, password } = form.elements;
+    error.hidden = true;
+    if (!username.value.trim() || !password.value) {
+      error.textContent = t('officer_missing');
+      error.hidden = false;
+      return;
+    }
+    const button = $('#officer-signin');
+    button.disabled = true;
+    try {
+      await signIn(username.value, password.value);
+      form.reset();
+      await renderOfficer();
+      refreshPush(); // the subscription follows the officer's token
+    } catch (err) {
+      const code = err?.code || 'other';
+      error.textContent = has(`officer_${code}`) ? t(`officer_${code}`) : t('officer_other', { code });
+      error.hidden = false;
+    } finally {
+      button.disabled = false;
+    }
+  });
+  $('#officer-signout').addEventListener('click', async () => {
+    const unsent = await signOut();
+    const out = $('#officer-out-err');
+    out.hidden = !unsent;
+    if (unsent) {
+      out.textContent = t('officer_unsent', { n: unsent });
+      return;
+    }
+    await renderOfficer();
+    refreshPush();
+  });
 }
 
 // --- notifications (Web Push, PROTOCOL §3.7) -------------------------------------------------------
@@ -545,10 +602,8 @@ async function main() {
   applyI18n(document);
   setNet();
   warmUp().catch(() => {});
-  capture = new CaptureForm(document.forms.report, {
-    onSaved,
-    officerMode: () => localStorage.getItem('rw-officer') === '1',
-  });
+  capture = new CaptureForm(document.forms.report, { onSaved });
+  loadOfficer();
   capture.relabel();
   bindSettings();
   bindPush();

@@ -46,10 +46,11 @@ const el = (tag, attrs = {}, ...children) => {
 };
 
 export class CaptureForm {
-  /** @param {{onSaved(record, files): void, officerMode(): boolean}} hooks */
+  /** @param {{onSaved(record, files): void}} hooks */
   constructor(form, hooks) {
     this.form = form;
     this.hooks = hooks;
+    this.officerName = null;
     this.items = []; // {file, type, url, exif, kind}
     this.catalogue = [];
     this.locator = new Locator();
@@ -400,8 +401,21 @@ export class CaptureForm {
     return errors;
   }
 
+  /** Capture as this signed-in officer (their name comes from the account), or null. */
+  setOfficer(name) {
+    this.officerName = name || null;
+    const line = this.$('#officer-line');
+    line.hidden = !this.officerName;
+    line.textContent = this.officerName ? t('officer_capturing', { name: this.officerName }) : '';
+    // An officer reports under their own name: the informant's fields do not apply.
+    this.$('#sec-named').hidden = Boolean(this.officerName);
+  }
+
   fields(officer) {
     const f = this.form.elements;
+    if (officer) {
+      for (const n of ['reporter_name', 'national_id', 'phone']) f[n].value = '';
+    }
     return reportFields({
       violation: f.violation.value,
       vehicleClass: this.vehicleClass(),
@@ -438,7 +452,7 @@ export class CaptureForm {
     try {
       const files = this.items.map((i) => i.file);
       const hashes = this.items.map((i) => i.sha256);
-      const record = await saveCapture(this.fields(this.hooks.officerMode()), files, { hashes });
+      const record = await saveCapture(this.fields(Boolean(this.officerName)), files, { hashes });
       performance.mark('rw-saved');
       performance.measure('rw-capture-save', 'rw-submit', 'rw-saved');
       this.reset();
@@ -485,6 +499,7 @@ export class CaptureForm {
   }
 
   relabel() {
+    if (this.officerName) this.setOfficer(this.officerName);
     this.renderMedia();
     this.renderViolations();
     this.renderPlate();

@@ -8,6 +8,7 @@
  */
 import { API, request } from './net.js';
 import { getMeta, setMeta } from './outbox/queue.js';
+import { officerCreds } from './officer.js';
 
 /** base64url -> Uint8Array (the applicationServerKey). */
 function keyBytes(b64) {
@@ -30,8 +31,13 @@ export async function vapidKey() {
   return getMeta('vapid_key');
 }
 
+/**
+ * The subscription belongs to one token on the server (it moves to the last one that
+ * sent it): the signed-in officer's, else the phone's own. A push for either makes the
+ * app pull both feeds, so nothing is missed when it moves.
+ */
 async function authed(method, body) {
-  const creds = await getMeta('device');
+  const creds = (await officerCreds()) || (await getMeta('device'));
   if (!creds?.token) return null;
   return request(method, `${API}/push/subscription`, {
     headers: { Authorization: `Bearer ${creds.token}`, 'Content-Type': 'application/json' },

@@ -22,6 +22,7 @@ import {
 } from './outbox/queue.js';
 import { META, REPORTS, openOutbox } from './outbox/db.js';
 import { putBody } from './outbox/serialize.js';
+import { isOfficerRecord, officerCreds } from './officer.js';
 
 export const SYNC_TAG = 'rw-outbox';
 // Per-PATCH Upload-Checksum is off: the server then keeps the bytes of a PATCH cut off
@@ -72,6 +73,18 @@ async function device() {
 }
 
 const authOf = (creds) => ({ Authorization: `Bearer ${creds.token}` });
+
+/**
+ * The token a report is sent with: the officer's for a report captured as an officer
+ * (PROTOCOL §3.3a), else the phone's own. An officer's report whose officer has signed
+ * out (or was deactivated) waits for the officer to sign in again.
+ */
+async function credsFor(record) {
+  if (!isOfficerRecord(record)) return device();
+  const creds = await officerCreds();
+  if (!creds) throw new SyncError('attention', 'officer_signed_out');
+  return creds;
+}
 
 let running = null;
 let again = false;
@@ -143,6 +156,11 @@ async function sendReport(id) {
         return 'sent';
       } catch (err) {
         if (!(err instanceof SyncError)) throw err;
+        if (err.action === 'reregister' && isOfficerRecord(await getReport(id))) {
+          // The officer's token was revoked: only the officer can get a new one.
+          await setMeta('officer', null);
+          return await recordFailure(id, new SyncError('attention', 'officer_signed_out'));
+        }
         if (err.action === 'reregister' && !reregistered) {
           reregistered = true;
           await setMeta('device', null); // keep the outbox, get a new token
@@ -197,9 +215,8 @@ const progressed = (r) => {
 };
 
 async function sendSteps(id) {
-  const creds = await device();
-  const auth = authOf(creds);
   let record = await getReport(id);
+  const auth = authOf(await credsFor(record));
 
   if (!record.registered) {
     const resp = await request('PUT', `${API}/reports/${id}`, {
@@ -297,13 +314,32 @@ function applyServerView(id, stored, extra) {
   });
 }
 
-/** Pull the change feed (PROTOCOL §3.6): apply every change, then store the cursor. */
+/**
+ * Pull the change feed (PROTOCOL §3.6) of each token this phone holds (its own, and a
+ * signed-in officer's), each from its own cursor.
+ */
 export async function pullChanges() {
-  const creds = await getMeta('device');
-  if (!creds?.token) return 0;
+  let applied = 0;
+  const own = await getMeta('device');
+  if (own?.token) applied += await pullFeed(own, 'changes_cursor');
+  const officer = await officerCreds();
+  if (officer) {
+    try {
+      applied += await pullFeed(officer, `changes_cursor:${officer.device_id}`);
+    } catch (err) {
+      // A revoked officer token (account deactivated) is of no further use.
+      if (err instanceof SyncError && err.action === 'reregister') await setMeta('officer', null);
+      else throw err;
+    }
+  }
+  return applied;
+}
+
+/** Apply every change of one token's feed, then store its cursor. */
+async function pullFeed(creds, cursorKey) {
   let applied = 0;
   for (let page = 0; page < 20; page++) {
-    const since = (await getMeta('changes_cursor')) || '';
+    const since = (await getMeta(cursorKey)) || '';
     const url = `${API}/changes?limit=200${since ? `&since=${encodeURIComponent(since)}` : ''}`;
     const resp = await request('GET', url, { headers: authOf(creds) });
     if (resp.status === 404 && !(resp.headers.get('Content-Type') || '').includes('problem')) {
@@ -313,7 +349,7 @@ export async function pullChanges() {
       const err = await failure(resp);
       if (err.code === 'invalid_cursor' && since) {
         // Read the feed from the start: applying a change twice is harmless.
-        await setMeta('changes_cursor', null);
+        await setMeta(cursorKey, null);
         continue;
       }
       throw err;
@@ -340,7 +376,7 @@ export async function pullChanges() {
       await reports.put(r);
       touched.push(r.id);
     }
-    await tx.objectStore(META).put({ key: 'changes_cursor', value: body.next });
+    await tx.objectStore(META).put({ key: cursorKey, value: body.next });
     await tx.done;
     touched.forEach((rid) => announce(rid, { status: true }));
     applied += body.changes.length;

@@ -45,8 +45,11 @@ def build_spec() -> dict[str, Any]:
         ("ReportIn", s.ReportInSchema),
         ("ReportOut", s.ReportOutSchema),
         ("DeviceOut", s.DeviceOutSchema),
+        ("OfficerLogin", s.OfficerLoginSchema),
+        ("OfficerDeviceOut", s.OfficerDeviceOutSchema),
         ("Violation", s.ViolationSchema),
         ("Changes", s.ChangesSchema),
+        ("PushSubscription", s.PushSubscriptionSchema),
         ("Problem", s.ProblemSchema),
     ]:
         spec.components.schema(name, schema=schema)
@@ -57,6 +60,60 @@ def build_spec() -> dict[str, Any]:
             "post": {
                 "summary": "Register a device",
                 "responses": {"201": {"description": "Registered", "content": _json("DeviceOut")}},
+            }
+        },
+    )
+    spec.path(
+        path="/api/v1/push/vapid-public-key",
+        operations={
+            "get": {
+                "summary": "The VAPID application server key (PROTOCOL §3.7)",
+                "responses": {
+                    "200": {
+                        "description": "base64url of the uncompressed P-256 public key",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"public_key": {"type": "string"}},
+                                }
+                            }
+                        },
+                    }
+                },
+            }
+        },
+    )
+    spec.path(
+        path="/api/v1/push/subscription",
+        operations={
+            "put": {
+                "summary": "Store or refresh this device's push subscription",
+                "security": BEARER,
+                "requestBody": {"required": True, "content": _json("PushSubscription")},
+                "responses": {
+                    "201": {"description": "Stored"},
+                    "200": {"description": "Refreshed (or moved to this device)"},
+                    **_problems(400, 401, 422),
+                },
+            },
+            "delete": {
+                "summary": "Forget a push subscription of this device",
+                "security": BEARER,
+                "responses": {"204": {"description": "Gone"}, **_problems(400, 401, 422)},
+            },
+        },
+    )
+    spec.path(
+        path="/api/v1/officers/login",
+        operations={
+            "post": {
+                "summary": "A patrol officer's device token (PROTOCOL §3.3a)",
+                "requestBody": {"required": True, "content": _json("OfficerLogin")},
+                "responses": {
+                    "201": {"description": "Signed in", "content": _json("OfficerDeviceOut")},
+                    **_problems(400, 401, 422, 429),
+                },
             }
         },
     )
@@ -235,6 +292,24 @@ def build_spec() -> dict[str, Any]:
                 "responses": {
                     "204": {"description": "Terminated"},
                     **_problems(401, 404, 412, 423),
+                },
+            },
+            "post": {
+                "summary": "PATCH or DELETE for clients that cannot send them: "
+                "X-HTTP-Method-Override: PATCH | DELETE",
+                "security": BEARER,
+                "parameters": [
+                    tus_resumable,
+                    {
+                        "name": "X-HTTP-Method-Override",
+                        "in": "header",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["PATCH", "DELETE"]},
+                    },
+                ],
+                "responses": {
+                    "204": {"description": "As the overridden method"},
+                    **_problems(400, 401, 404, 405, 409, 410, 412, 413, 415, 422, 423, 460, 507),
                 },
             },
         },

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import current_app, g
+from flask import g
 from marshmallow import ValidationError
 
 from sync.schemas import PushSubscriptionSchema
@@ -34,7 +32,12 @@ def put_subscription():
         raise ApiError("validation_failed", errors=err.messages) from None
     _check_endpoint(data["endpoint"])
     keys = data["keys"]
-    created = push.subscribe(g.device, data["endpoint"], keys["p256dh"], keys["auth"], data["lang"])
+    try:
+        created = push.subscribe(
+            g.device, data["endpoint"], keys["p256dh"], keys["auth"], data["lang"]
+        )
+    except push.EndpointTaken:
+        raise ApiError("push_endpoint_not_allowed") from None
     return {"subscribed": True}, 201 if created else 200
 
 
@@ -51,13 +54,5 @@ def delete_subscription():
 
 
 def _check_endpoint(endpoint: str) -> None:
-    """Only https endpoints of known push services (http on loopback only for tests)."""
-    parts = urlsplit(endpoint)
-    host = (parts.hostname or "").lower()
-    if parts.scheme == "http":
-        if current_app.config["PUSH_ALLOW_HTTP_LOOPBACK"] and host in ("127.0.0.1", "localhost"):
-            return
-        raise ApiError("push_endpoint_not_allowed")
-    allowed = current_app.config["PUSH_ENDPOINT_HOSTS"]
-    if not any(host == s or host.endswith("." + s) for s in allowed if s):
+    if not push.endpoint_allowed(endpoint):
         raise ApiError("push_endpoint_not_allowed")

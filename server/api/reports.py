@@ -8,6 +8,7 @@ from flask import g, request, url_for
 
 from ..auth import device_required
 from ..problems import ApiError
+from ..request_body import request_body
 from ..services import evidence, reports
 from . import bp
 from .body import json_object
@@ -43,7 +44,11 @@ def get_report(report_id: str):
 def put_media(report_id: str, media_id: str):
     """Receive the raw bytes of a declared media item (not resumable; see /uploads)."""
     media, created = evidence.receive_direct(
-        g.device, _uuid(report_id), _uuid(media_id), request.stream, request.content_length
+        g.device,
+        _uuid(report_id),
+        _uuid(media_id),
+        request_body(request.environ, request.stream),
+        request.content_length,
     )
     report = reports.get_own_report(g.device, media.report_id)
     return reports.public_view(report), 201 if created else 200

@@ -14,6 +14,7 @@ from flask import Response, g, request, url_for
 
 from ..auth import device_required
 from ..problems import ApiError
+from ..request_body import request_body
 from ..services import uploads as tus
 from ..services.evidence import max_upload_bytes
 from . import bp
@@ -68,7 +69,7 @@ def _uuid(value: str | None, key: str) -> str:
 
 def _chunk() -> tus.Chunk:
     return tus.Chunk(
-        stream=request.stream,
+        body=request_body(request.environ, request.stream),
         content_length=request.content_length,
         checksum=tus.parse_checksum(request.headers.get("Upload-Checksum")),
     )

@@ -7,7 +7,7 @@ import time
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from ..services import push
+from ..services import digests, push
 
 cli = AppGroup("push", help="Web Push commands.")
 
@@ -21,13 +21,24 @@ def vapid_keys() -> None:
     click.echo(f"public key: {push.public_key_b64()}")
 
 
+@cli.command("digest")
+def digest() -> None:
+    """Queue the reviewers' digests of new cases that are due (the worker does it too)."""
+    stats = digests.enqueue_reviewer_digests()
+    click.echo(f"digests queued: {stats.messages} messages for {stats.users} users")
+
+
 @click.command("push-worker")
 @click.option("--once", is_flag=True, help="deliver what is due, then exit")
 @click.option("--interval", default=5.0, help="seconds between rounds")
 @with_appcontext
 def push_worker(once: bool, interval: float) -> None:
-    """Deliver queued push messages, with retries; runs until stopped."""
+    """Queue the reviewers' digests that are due and deliver queued push messages, with
+    retries; runs until stopped."""
     while True:
+        queued = digests.enqueue_reviewer_digests()
+        if queued.messages:
+            click.echo(f"digests queued: {queued.messages} messages for {queued.users} users")
         stats = push.deliver_due()
         if stats.sent or stats.retried or stats.gone or stats.dead:
             click.echo(

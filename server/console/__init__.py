@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
     if app.config.get("SESSION_COOKIE_NAME", "session") == "session":
         app.config["SESSION_COOKIE_NAME"] = "rw_console"
     app.session_interface = _SessionInterface()
-    from . import auth, views  # noqa: F401  (routes)
+    from . import auth, push, views  # noqa: F401  (routes)
     from .officers import bp as officers_bp
 
     app.register_blueprint(bp)

@@ -13,12 +13,11 @@ from flask import abort, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..models.accounts import User
+from ..models.accounts import CONSOLE_ROLES, User
 from ..services import accounts
 from . import bp
 
-CONSOLE_ROLES = ("reviewer", "supervisor", "admin")
-PUBLIC_ENDPOINTS = {"console.login", "console.static"}
+PUBLIC_ENDPOINTS = {"console.login", "console.static", "console.service_worker"}
 
 
 def csrf_token() -> str:

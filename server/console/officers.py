@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
+from marshmallow import ValidationError
 from werkzeug.wrappers import Response
+
+from sync.schemas import OfficerLoginSchema
 
 from ..auth import register_device
 from ..extensions import db
 from ..models.accounts import OfficerDevice
 from ..problems import ApiError
 from ..services import accounts
+from ..services.reports import field_errors
 
 bp = Blueprint("officers", __name__, url_prefix="/api/v1/officers")
+_login_in = OfficerLoginSchema()
 
 
 @bp.post("/login")
@@ -19,9 +24,11 @@ def login() -> tuple[Response, int]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiError("json_object_required")
-    username, password = body.get("username"), body.get("password")
-    if not isinstance(username, str) or not isinstance(password, str):
-        raise ApiError("validation_failed", errors={"username": ["required"]})
+    try:
+        data = _login_in.load(body)
+    except ValidationError as err:
+        raise ApiError("validation_failed", errors=field_errors(err.messages)) from None
+    username, password = data["username"], data["password"]
     try:
         user = accounts.authenticate(username.strip(), password, request.remote_addr or "-")
     except accounts.RateLimited:

@@ -20,6 +20,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from .. import catalogue
 from ..extensions import db
 from ..identity import decrypt_identity
 from ..models import Report, utcnow
@@ -310,6 +311,31 @@ def _local(value: datetime | None, offset_min: int = 420) -> str:
     if value is None:
         return ""
     return (value + timedelta(minutes=offset_min)).strftime("%Y-%m-%d %H:%M")
+
+
+@bp.app_template_filter("violation_name")
+def _violation_name(code: str | None) -> str:
+    """The Vietnamese name of a catalogue code (the code itself if unknown)."""
+    found = catalogue.by_code().get(code or "")
+    return found["name_vi"] if found else (code or "")
+
+
+@bp.app_template_filter("violation_title")
+def _violation_title(code: str | None) -> str:
+    """English name and legal reference, for a tooltip."""
+    found = catalogue.by_code().get(code or "")
+    if not found:
+        return code or ""
+    return f"{code} · {found['name_en']} · {found.get('legal_reference') or ''}".rstrip(" ·")
+
+
+@bp.app_template_filter("exif_value")
+def _exif_value(value: Any, key: str = "") -> str:
+    """EXIF numbers as a reviewer reads them: coordinates to 6 decimals (~0.1 m),
+    other fractions to 1 decimal."""
+    if isinstance(value, float):
+        return f"{value:.6f}" if key in ("lat", "lon") else f"{value:.1f}"
+    return str(value)
 
 
 @bp.app_template_global()

@@ -21,6 +21,7 @@ from ..extensions import db
 from .core import BigSerial, UTCDateTime, utcnow
 
 ROLES = ("officer", "reviewer", "supervisor", "admin")
+CONSOLE_ROLES = ("reviewer", "supervisor", "admin")  # may sign in to the review console
 
 
 class User(db.Model):

@@ -13,16 +13,25 @@ from .core import BigSerial, UTCDateTime, utcnow
 
 
 class PushSubscription(db.Model):
-    """A browser's push subscription, owned by a device (re-sent on every app start)."""
+    """A browser's push subscription, owned by exactly one of: a device (the PWA, which
+    re-sends it on every app start) or a console user (reviewer, supervisor, admin)."""
 
     __tablename__ = "push_subscriptions"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(device_id IS NULL) <> (user_id IS NULL)", name="ck_push_subscriptions_one_owner"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigSerial, primary_key=True, autoincrement=True)
     endpoint: Mapped[str] = mapped_column(sa.String(1024), unique=True)
     p256dh: Mapped[str] = mapped_column(sa.String(200))
     auth: Mapped[str] = mapped_column(sa.String(100))
-    device_id: Mapped[str] = mapped_column(
+    device_id: Mapped[str | None] = mapped_column(
         sa.ForeignKey("devices.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        BigSerial, sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     lang: Mapped[str] = mapped_column(sa.String(5), default="vi")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -55,3 +64,21 @@ class PushMessage(db.Model):
     dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     subscription: Mapped[PushSubscription] = relationship(back_populates="messages")
+
+
+class DigestCursor(db.Model):
+    """Where a console user's digest of new cases got to (migration 0006).
+
+    Cases that arrived in the user's districts after ``watermark`` are not announced
+    yet. It moves in the same transaction as the digest's messages are written, so a
+    crash neither repeats nor skips a digest. ``last_sent_at``: the last digest sent,
+    for the minimum interval between two (``REVIEWER_DIGEST_MINUTES``).
+    """
+
+    __tablename__ = "push_digest_cursors"
+
+    user_id: Mapped[int] = mapped_column(
+        BigSerial, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    watermark: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

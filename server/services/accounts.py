@@ -15,8 +15,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
 from ..extensions import db
-from ..models import utcnow
-from ..models.accounts import ROLES, AuditLog, LoginFailure, User, UserDistrict
+from ..models import Device, utcnow
+from ..models.accounts import ROLES, AuditLog, LoginFailure, OfficerDevice, User, UserDistrict
 from . import routing
 
 _hasher = PasswordHasher()
@@ -93,6 +93,13 @@ def deactivate(username: str) -> None:
     if user is None:
         raise AccountError(f"no user {username!r}")
     user.active = False
+    # An officer's phones lose their sync tokens with the account.
+    phones = sa.select(OfficerDevice.device_id).where(OfficerDevice.user_id == user.id)
+    db.session.execute(
+        sa.update(Device)
+        .where(Device.id.in_(phones), Device.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
     audit(None, "user_deactivated", detail=username)
     db.session.commit()
 

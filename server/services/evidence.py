@@ -6,8 +6,6 @@ end in :func:`accept_file`, so they share one verification path.
 
 from __future__ import annotations
 
-from typing import BinaryIO
-
 from flask import current_app
 from werkzeug.exceptions import ClientDisconnected
 
@@ -18,7 +16,7 @@ from ..extensions import db
 from ..models import Device, Media, Report, utcnow
 from ..problems import ApiError
 from ..sniff import matches_declared, sniff
-from ..storage import IncompleteBody, MediaStore, Staged, StorageFull, TooLarge
+from ..storage import Body, IncompleteBody, MediaStore, Staged, StorageFull, TooLarge
 from . import cases
 from .reports import get_own_report, thresholds
 from .status import set_status
@@ -49,7 +47,7 @@ def declared_media(device: Device, report_id: str, media_id: str) -> Media:
 
 
 def receive_direct(
-    device: Device, report_id: str, media_id: str, stream: BinaryIO, length: int | None
+    device: Device, report_id: str, media_id: str, body: Body, length: int | None
 ) -> tuple[Media, bool]:
     """Handle ``PUT …/media/<media_id>``: returns ``(media, newly_received)``."""
     media = declared_media(device, report_id, media_id)
@@ -64,7 +62,7 @@ def receive_direct(
 
     store = media_store()
     try:
-        staged = store.stage(stream, max_bytes=media.size)
+        staged = store.stage(body, max_bytes=media.size)
     except TooLarge:
         raise ApiError("size_mismatch", expected=media.size) from None
     except StorageFull:

@@ -12,6 +12,10 @@ delivers them through pywebpush:
 - 429/5xx and network errors: retried with exponential backoff (or ``Retry-After``).
 - other 4xx: the message is given up (``dead_at``) and logged, without its content.
 
+A subscription belongs to a device (the PWA) or to a console user (reviewers,
+supervisors, admins; their digests of new cases come from :mod:`server.services.digests`):
+one outbox and one worker for both.
+
 Payloads carry only ids and a short text in the subscriber's language; the app pulls
 the change feed when one arrives. A TTL of days (``PUSH_TTL_SECONDS``) lets a message
 wait for a phone that is asleep (pywebpush's default of 0 would drop it).
@@ -27,6 +31,7 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
@@ -36,7 +41,8 @@ from pywebpush import WebPushException, webpush
 
 from ..extensions import db
 from ..models import Device, Report, StatusEvent, utcnow
-from ..models.push import PushMessage, PushSubscription
+from ..models.accounts import User
+from ..models.push import DigestCursor, PushMessage, PushSubscription
 from ..reasons import reason_text, status_text
 
 log = logging.getLogger(__name__)
@@ -92,11 +98,42 @@ def public_key_b64() -> str:
 # -- subscriptions --------------------------------------------------------------------
 
 
-def subscribe(device: Device, endpoint: str, p256dh: str, auth: str, lang: str) -> bool:
-    """Store (or refresh, or move to this device) a subscription; True if new."""
-    sub = db.session.execute(
+def endpoint_allowed(endpoint: str) -> bool:
+    """Only https endpoints of known push services (http on loopback only for tests),
+    so the server never posts to an address a client made up."""
+    parts = urlsplit(endpoint)
+    host = (parts.hostname or "").lower()
+    if parts.scheme == "http":
+        return bool(current_app.config["PUSH_ALLOW_HTTP_LOOPBACK"]) and host in (
+            "127.0.0.1",
+            "localhost",
+        )
+    allowed = current_app.config["PUSH_ENDPOINT_HOSTS"]
+    return parts.scheme == "https" and any(
+        host == s or host.endswith("." + s) for s in allowed if s
+    )
+
+
+class EndpointTaken(Exception):
+    """The endpoint is the other kind of owner's: a device's, or a console user's."""
+
+
+def _by_endpoint(endpoint: str) -> PushSubscription | None:
+    return db.session.execute(
         sa.select(PushSubscription).where(PushSubscription.endpoint == endpoint)
     ).scalar_one_or_none()
+
+
+def subscribe(device: Device, endpoint: str, p256dh: str, auth: str, lang: str) -> bool:
+    """Store (or refresh, or move to this device) a subscription; True if new.
+
+    A console user's subscription is not taken over by a device token
+    (:class:`EndpointTaken`).
+    """
+    sub = _by_endpoint(endpoint)
+    if sub is not None and sub.user_id is not None:
+        db.session.rollback()
+        raise EndpointTaken()
     created = sub is None
     if sub is None:
         sub = PushSubscription(endpoint=endpoint)
@@ -111,6 +148,48 @@ def unsubscribe(device: Device, endpoint: str) -> None:
     db.session.execute(
         sa.delete(PushSubscription).where(
             PushSubscription.endpoint == endpoint, PushSubscription.device_id == device.id
+        )
+    )
+    db.session.commit()
+
+
+def subscribe_user(user: User, endpoint: str, p256dh: str, auth: str, lang: str) -> bool:
+    """Store (or refresh) a console user's subscription; True if new. Commits.
+
+    The browser's subscription follows whoever is signed in to the console in it: a
+    subscription of another console user (the same browser, another login) moves to
+    this one. A device's subscription is refused (:class:`EndpointTaken`).
+
+    When the user had no subscription, their digest starts now: cases that arrived
+    while nobody of theirs was subscribed are in the queue, not in a notification.
+    """
+    sub = _by_endpoint(endpoint)
+    if sub is not None and sub.device_id is not None:
+        db.session.rollback()
+        raise EndpointTaken()
+    had_any = db.session.scalar(
+        sa.select(PushSubscription.id).where(PushSubscription.user_id == user.id).limit(1)
+    )
+    created = sub is None
+    if sub is None:
+        sub = PushSubscription(endpoint=endpoint)
+        db.session.add(sub)
+    sub.p256dh, sub.auth, sub.lang, sub.user_id = p256dh, auth, lang, user.id
+    sub.updated_at = now = utcnow()
+    cursor = db.session.get(DigestCursor, user.id)
+    if cursor is None:
+        db.session.add(DigestCursor(user_id=user.id, watermark=now))
+    elif had_any is None:
+        cursor.watermark = max(cursor.watermark, now)
+    db.session.commit()
+    return created
+
+
+def unsubscribe_user(user: User, endpoint: str) -> None:
+    """Delete the user's subscription with this endpoint (nobody else's). Commits."""
+    db.session.execute(
+        sa.delete(PushSubscription).where(
+            PushSubscription.endpoint == endpoint, PushSubscription.user_id == user.id
         )
     )
     db.session.commit()

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -16,12 +17,25 @@ from .. import catalogue, flags
 from ..extensions import db
 from ..identity import encrypt_identity, identity_of, keyed_digest
 from ..models import Device, Media, Report, utcnow
+from ..models.accounts import OfficerDevice, User
 from ..plates import match_key, normalize_plate
 from ..problems import ApiError
 from . import cases, routing
 from .status import set_status
 
 _report_in = ReportInSchema()
+
+# One round trip before an insert: is this report id stored ("report"), and is one of
+# the declared media ids another report's ("media")? Media of this same report id may
+# have just been committed by a concurrent retry; that is not a conflict (the insert
+# then fails and the request is answered as a retry).
+_STORED = sa.union_all(
+    sa.select(sa.literal_column("'report'")).where(Report.id == sa.bindparam("report_id")),
+    sa.select(sa.literal_column("'media'")).where(
+        Media.id.in_(sa.bindparam("media_ids", expanding=True)),
+        Media.report_id != sa.bindparam("report_id"),
+    ),
+)
 
 
 def thresholds() -> flags.Thresholds:
@@ -39,7 +53,7 @@ def validate_report(body: Any) -> dict[str, Any]:
     try:
         data = _report_in.load(body)
     except ValidationError as err:
-        raise ApiError("validation_failed", errors=_flatten(err.messages)) from None
+        raise ApiError("validation_failed", errors=field_errors(err.messages)) from None
     errors: dict[str, list[str]] = {}
     if not catalogue.is_known(data["violation"]):
         errors["violation"] = ["Unknown violation code."]
@@ -52,14 +66,14 @@ def validate_report(body: Any) -> dict[str, Any]:
     return data
 
 
-def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+def field_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     """marshmallow's nested error dict as ``{"location.lat": ["..."]}``."""
     out: dict[str, list[str]] = {}
     if isinstance(messages, dict):
         for key, value in messages.items():
             path = f"{prefix}.{key}" if prefix else str(key)
             if isinstance(value, dict):
-                out.update(_flatten(value, path))
+                out.update(field_errors(value, path))
             else:
                 out[path] = [str(m) for m in value] if isinstance(value, list) else [str(value)]
     else:
@@ -90,18 +104,15 @@ def put_report(device: Device, report_id: str, body: Any) -> tuple[Report, bool]
     """
     data = validate_report(body)
     digest = canonical_digest(data)
-
-    existing = db.session.get(Report, report_id)
-    if existing is not None:
-        return _same_or_conflict(existing, device, digest), False
+    data["reporter"]["kind"] = _reporter_kind(device, data["reporter"]["kind"])
 
     media_ids = [str(m["media_id"]) for m in data["media"]]
-    # Media of this same report id may have just been committed by a concurrent retry;
-    # that is not a conflict (the insert below then fails and we answer as a retry).
-    taken = db.session.execute(
-        db.select(Media.id).where(Media.id.in_(media_ids), Media.report_id != report_id)
-    ).first()
-    if taken is not None:
+    stored = set(db.session.scalars(_STORED, {"report_id": report_id, "media_ids": media_ids}))
+    if "report" in stored:  # a retry (or a conflict): read the stored report in full
+        existing = db.session.get(Report, report_id)
+        if existing is not None:
+            return _same_or_conflict(existing, device, digest), False
+    if "media" in stored:
         raise ApiError("media_id_conflict")
 
     report = _new_report(device, report_id, data, digest)
@@ -118,9 +129,31 @@ def put_report(device: Device, report_id: str, body: Any) -> tuple[Report, bool]
         if existing is None:
             raise ApiError("media_id_conflict") from None
         return _same_or_conflict(existing, device, digest), False
-    set_status(report, "awaiting_evidence")
+    # The report was inserted with this status: only the event is written.
+    set_status(report, "awaiting_evidence", at=report.updated_at)
     db.session.commit()
     return report, True
+
+
+def _reporter_kind(device: Device, claimed: str) -> str:
+    """``officer`` exactly when the token is an officer's (``/api/v1/officers/login``),
+    whatever the body claims; a citizen's token cannot send an officer's report."""
+    is_officer = (
+        db.session.scalar(
+            db.select(OfficerDevice.user_id)
+            .join(User, User.id == OfficerDevice.user_id)
+            .where(OfficerDevice.device_id == device.id, User.active.is_(True))
+        )
+        is not None
+    )
+    if is_officer:
+        return "officer"
+    if claimed == "officer":
+        raise ApiError(
+            "validation_failed",
+            errors={"reporter.kind": ["Only an officer's token (officer login) may send this."]},
+        )
+    return claimed
 
 
 def _same_or_conflict(existing: Report, device: Device, digest: str) -> Report:
@@ -135,7 +168,8 @@ def _new_report(device: Device, report_id: str, data: dict[str, Any], digest: st
     offset = captured_at.utcoffset()
     plate = normalize_plate(data["plate"], data["vehicle_class"])
     violation = catalogue.by_code()[data["violation"]]
-    report_flags = flags.time_flags(captured_at, utcnow(), thresholds())
+    now = utcnow()
+    report_flags = flags.time_flags(captured_at, now, thresholds())
     if violation["vehicle_classes"] and data["vehicle_class"] not in violation["vehicle_classes"]:
         report_flags.append("vehicle_class_mismatch")
     # Routed on the location the report gives (see server.services.routing).
@@ -163,7 +197,8 @@ def _new_report(device: Device, report_id: str, data: dict[str, Any], digest: st
         identity_ciphertext=encrypt_identity(identity_of(data["reporter"])),
         status="awaiting_evidence",
         flags=report_flags,
-        received_at=utcnow(),
+        received_at=now,
+        updated_at=now,
         district_code=route.district_code,
         route_rule=route.rule,
         route_distance_m=route.distance_m,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from ..extensions import db
@@ -30,17 +32,24 @@ def set_status(
     reason_code: str | None = None,
     public_note: str | None = None,
     actor: str = "system",
+    at: datetime | None = None,
 ) -> StatusEvent:
-    """Change a report's status and append the event; the caller commits soon after."""
+    """Change a report's status and append the event; the caller commits soon after.
+
+    ``at`` is the time of the change (default now); a report inserted in this
+    transaction passes its own ``updated_at``, so that the change costs no UPDATE.
+    """
     lock_feed()
+    now = at or utcnow()
     report.status = status
-    report.updated_at = utcnow()
+    report.updated_at = now
     event = StatusEvent(
         report_id=report.id,
         status=status,
         reason_code=reason_code,
         public_note=public_note,
         actor=actor,
+        created_at=now,
     )
     db.session.add(event)
     from .push import enqueue_status  # the push outbox: same transaction as the change

@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -46,7 +46,7 @@ from ..extensions import db
 from ..models import Device, Media, utcnow
 from ..models.uploads import Upload
 from ..problems import ApiError
-from ..storage import MediaStore, Staged, StorageFull
+from ..storage import Body, IncompleteBody, MediaStore, Staged, StorageFull
 from .evidence import accept_file, declared_media, max_upload_bytes, media_store, verify
 
 TUS_VERSION = "1.0.0"
@@ -83,7 +83,7 @@ class UploadState:
 class Chunk:
     """The body of a PATCH (or of a creation-with-upload)."""
 
-    stream: BinaryIO
+    body: Body
     content_length: int | None  # None for a chunked body
     checksum: tuple[str, bytes] | None = None  # (algorithm, digest) of Upload-Checksum
 
@@ -459,19 +459,6 @@ def _locked(upload_id: str, *, shared: bool = False, wait: float = 0.0) -> Itera
         os.close(fd)  # releases the lock
 
 
-class _DigestReader:
-    """A stream that hashes what is read through it."""
-
-    def __init__(self, stream: BinaryIO, algorithm: str) -> None:
-        self._stream = stream
-        self.hash = CHECKSUM_ALGORITHMS[algorithm]()
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._stream.read(size)
-        self.hash.update(data)
-        return data
-
-
 def _append(upload: Upload, media: Media, offset: int, chunk: Chunk) -> UploadState:
     """Append ``chunk`` at ``offset``; the caller holds the upload's lock."""
     store = media_store()
@@ -484,18 +471,19 @@ def _append(upload: Upload, media: Media, offset: int, chunk: Chunk) -> UploadSt
     if chunk.content_length is not None and chunk.content_length > remaining:
         raise ApiError("payload_too_large")
 
-    stream: Any = chunk.stream
-    reader = _DigestReader(stream, chunk.checksum[0]) if chunk.checksum else None
+    # Upload-Checksum is checked on the chunk as received.
+    chunk_hash = CHECKSUM_ALGORITHMS[chunk.checksum[0]]() if chunk.checksum else None
     # A PATCH from offset 0 hashes the file as it writes it: if it also completes the
     # upload, the file need not be read back to be verified.
     whole = hashlib.sha256() if start == 0 else None
+    hashes = [h for h in (chunk_hash, whole) if h is not None]
     failure: ApiError | None = None
     try:
-        store.append(upload.id, start, cast(BinaryIO, reader or stream), remaining, whole)
-        if chunk.content_length is None and stream.read(1):
+        store.append(upload.id, start, chunk.body, remaining, hashes)
+        if chunk.content_length is None and chunk.body.readinto(memoryview(bytearray(1))):
             # A chunked body longer than what is left of the upload: refuse all of it.
             failure = ApiError("payload_too_large")
-    except ClientDisconnected:
+    except (ClientDisconnected, IncompleteBody):
         failure = ApiError("upload_incomplete")
     except StorageFull:
         failure = ApiError("insufficient_storage", headers={"Retry-After": RETRY_AFTER_FULL})
@@ -505,8 +493,8 @@ def _append(upload: Upload, media: Media, offset: int, chunk: Chunk) -> UploadSt
 
     # With Upload-Checksum, only a whole chunk that matches it is kept: a cut-off one
     # cannot be checked. Without it, whatever arrived is kept (it is fsynced).
-    checksum_ok = reader is None or (
-        failure is None and chunk.checksum is not None and reader.hash.digest() == chunk.checksum[1]
+    checksum_ok = chunk_hash is None or (
+        failure is None and chunk.checksum is not None and chunk_hash.digest() == chunk.checksum[1]
     )
     too_long = failure is not None and failure.code == "payload_too_large"
     if too_long or not checksum_ok:

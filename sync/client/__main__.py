@@ -3,6 +3,10 @@
     python -m sync.client push FOLDER --server http://127.0.0.1:5000 \
         --violation PARK_SIDEWALK_ROADWAY
 
+A patrol officer signs the outbox in first (reports then carry the officer's name):
+
+    RW_PASSWORD=... python -m sync.client login --server http://127.0.0.1:5000 --username tuan
+
 It can be interrupted at any moment (Ctrl-C, a dead network, a flat battery) and run
 again: what was queued stays queued in the outbox, what was sent is not sent twice,
 and an interrupted upload resumes from the server's offset.
@@ -11,12 +15,15 @@ and an interrupted upload resumes from the server's offset.
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
 from pathlib import Path
 
 from .folder import Defaults, queue_folder
+from .http import NeedsAttention, RetryLater
 from .outbox import Outbox
-from .push import Pusher
+from .push import LoginRefused, Pusher
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,11 +39,16 @@ def main(argv: list[str] | None = None) -> int:
     push.add_argument("--vehicle-class", default="other")
     push.add_argument("--lat", type=float, help="position for files without GPS")
     push.add_argument("--lon", type=float)
-    push.add_argument("--officer-name")
     push.add_argument("--note", default="")
     push.add_argument("--chunk-mb", type=float, help="PATCH size; default: whole remainder")
     push.add_argument("--checksum", action="store_true", help="per-PATCH sha256 (needs --chunk-mb)")
     push.add_argument("--max-attempts", type=int, default=None, help="give up after N failed tries")
+    login = sub.add_parser(
+        "login", help="sign the outbox in as a patrol officer (password: $RW_PASSWORD or asked)"
+    )
+    login.add_argument("--server", required=True)
+    login.add_argument("--outbox", type=Path, default=Path("outbox.sqlite3"))
+    login.add_argument("--username", required=True)
     status = sub.add_parser("status", help="what the outbox holds")
     status.add_argument("--outbox", type=Path, default=Path("outbox.sqlite3"))
     args = parser.parse_args(argv)
@@ -47,13 +59,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{row['report_id']}  {row['state']:<11} {row['reason'] or ''}")
         return 0
 
+    if args.command == "login":
+        password = os.environ.get("RW_PASSWORD") or getpass.getpass(f"{args.username}: ")
+        try:
+            Pusher.login(Outbox(args.outbox), args.server, args.username, password)
+        except (LoginRefused, NeedsAttention, RetryLater) as exc:
+            print(f"login failed: {exc}")
+            return 1
+        print(f"signed in as {args.username}: reports are sent under the officer's name")
+        return 0
+
     outbox = Outbox(args.outbox)
     d = Defaults(
         violation=args.violation,
         vehicle_class=args.vehicle_class,
         lat=args.lat,
         lon=args.lon,
-        officer_name=args.officer_name,
+        officer=outbox.get("username") is not None,
         note=args.note,
     )
     queued, skipped = queue_folder(outbox, args.folder, d)

@@ -31,7 +31,7 @@ class Defaults:
     lat: float | None = None
     lon: float | None = None
     tz: timezone = VIETNAM
-    officer_name: str | None = None
+    officer: bool = False  # the outbox is signed in as an officer (``login``)
     note: str = ""
 
 
@@ -74,9 +74,9 @@ def describe(path: Path, d: Defaults) -> tuple[dict[str, Any], str, int, str] | 
             captured = captured.replace(tzinfo=d.tz)
     if captured is None:
         captured = datetime.fromtimestamp(path.stat().st_mtime, d.tz)
-    reporter: dict[str, Any] = {"kind": "officer"}
-    if d.officer_name:
-        reporter["name"] = d.officer_name
+    # The officer's name comes from the account behind the token; a citizen's folder
+    # push is anonymous.
+    reporter: dict[str, Any] = {"kind": "officer" if d.officer else "citizen"}
     body = {
         "violation": d.violation,
         "vehicle_class": d.vehicle_class,

@@ -148,6 +148,19 @@ class Transport:
         self.token = body["token"]
         return body["device_id"], body["token"]
 
+    def officer_login(self, username: str, password: str) -> dict[str, Any]:
+        """An officer's device token (PROTOCOL §3.3a): ``{device_id, token, officer}``."""
+        resp = self._call(
+            "POST",
+            self.url("/api/v1/officers/login"),
+            json={"username": username, "password": password},
+        )
+        if resp.status_code != 201:
+            raise_for(resp)
+        body = resp.json()
+        self.token = body["token"]
+        return body
+
     def put_report(self, report_id: str, body: dict[str, Any]) -> dict[str, Any]:
         resp = self._call("PUT", self.url(f"/api/v1/reports/{report_id}"), json=body)
         if resp.status_code not in (200, 201):

@@ -14,6 +14,10 @@ from .outbox import Outbox
 from .tus import upload_media
 
 
+class LoginRefused(Exception):
+    """Signing in would orphan reports queued under the current token."""
+
+
 @dataclass
 class Pusher:
     outbox: Outbox
@@ -34,6 +38,23 @@ class Pusher:
             device_id, token = transport.register()
             outbox.set("device_id", device_id)
             outbox.set("token", token)
+        return cls(outbox, transport, **kw)
+
+    @classmethod
+    def login(cls, outbox: Outbox, server: str, username: str, password: str, **kw) -> Pusher:
+        """Sign this outbox in as an officer: its reports are then sent under the officer's
+        name. Refused while reports queued under another token are still unsent (their
+        ids belong to that token)."""
+        if outbox.get("username") == username and outbox.get("token"):
+            return cls.connect(outbox, server, **kw)
+        if outbox.reports(("saved", "registering", "uploading")):
+            raise LoginRefused("send the reports already queued before signing in")
+        transport = Transport(server, None)
+        body = transport.officer_login(username, password)
+        outbox.set("device_id", body["device_id"])
+        outbox.set("token", body["token"])
+        outbox.set("username", username)
+        outbox.set("officer_name", body["officer"]["display_name"])
         return cls(outbox, transport, **kw)
 
     def pending(self) -> list[str]:
