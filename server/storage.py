@@ -131,9 +131,15 @@ class MediaStore:
 
     # -- writing ---------------------------------------------------------------------
 
-    def _check_space(self, incoming: int) -> None:
-        if self.quota_bytes and self.used_bytes() + incoming > self.quota_bytes:
-            raise StorageFull()
+    def _room(self) -> int | None:
+        """Bytes the quota still allows (None: no quota). Counted once per write (a
+        request's body), not per piece: the count walks the whole store. Writes of
+        other requests running meanwhile are seen by the next count, so concurrent
+        uploads may pass the quota by what they write meanwhile; a really full disk is
+        still a clean 507."""
+        if not self.quota_bytes:
+            return None
+        return self.quota_bytes - self.used_bytes()
 
     def used_bytes(self) -> int:
         total = 0
@@ -146,7 +152,6 @@ class MediaStore:
         return total
 
     def _write(self, fd: int, data: memoryview) -> None:
-        self._check_space(len(data))
         try:
             while data:
                 data = data[os.write(fd, data) :]
@@ -172,6 +177,7 @@ class MediaStore:
         """
         buf = memoryview(bytearray(min(BUFFER, max(limit, 1))))
         total = flushed = 0
+        room = self._room()
         while total < limit:
             n = body.readinto(buf[: min(len(buf), limit - total)])
             if n == 0:
@@ -181,6 +187,10 @@ class MediaStore:
                 head += piece[: 4096 - len(head)]
             for h in hashes:
                 h.update(piece)
+            if room is not None:
+                if n > room:
+                    raise StorageFull()
+                room -= n
             self._write(fd, piece)
             total += n
             if total - flushed >= WRITEBACK_EVERY:

@@ -11,8 +11,10 @@ import hashlib
 import random
 import shutil
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -21,7 +23,7 @@ from cryptography.fernet import Fernet
 from server.storage import MediaStore
 from sync.client import Outbox, Pusher
 from sync.client.folder import Defaults, queue_folder
-from sync.client.http import Backoff
+from sync.client.http import Backoff, RetryLater
 from tests.faults.proxy import Fault, FaultProxy
 from tests.faults.server import ServerProcess
 from tests.media_factory import make_jpeg
@@ -108,6 +110,26 @@ def evidence(folder: Path, name: str, size: int, rng: random.Random) -> Path:
     return path
 
 
+def wait_for(condition: Callable[[], bool], what: str, deadline_s: float = 60.0) -> None:
+    """Wait until ``condition()`` holds (an event that must come, not a delay), else fail."""
+    end = time.monotonic() + deadline_s
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.005)
+
+
+def partial_sizes(uploads: Path) -> list[int]:
+    """Sizes of the partial (tus) uploads on the server's disk."""
+    sizes = []
+    for f in uploads.iterdir():
+        try:
+            sizes.append(f.stat().st_size)
+        except FileNotFoundError:  # completed meanwhile: moved to blobs/
+            pass
+    return sizes
+
+
 def pusher_for(world: World, outbox: Outbox, **kw) -> Pusher:
     return Pusher.connect(outbox, world.proxy.url, backoff=Backoff(base=0.02, cap=0.2), **kw)
 
@@ -140,30 +162,43 @@ def test_cut_connections_at_random_points_of_a_20mb_upload(world, tmp_path, repe
 
 def test_server_killed_mid_upload_and_restarted(world, tmp_path, repetitions):
     rng = random.Random(SEED + 1)
+    uploads = world.media_root / "uploads"
     for i in range(repetitions):
         folder = tmp_path / f"kill{i}"
-        path = evidence(folder, "clip.jpg", 20 * MB, rng)
+        size = 20 * MB
+        path = evidence(folder, "clip.jpg", size, rng)
         outbox = Outbox(folder / "outbox.sqlite3")
         queue(outbox, folder)
-        pusher = pusher_for(world, outbox, chunk_size=None)
-        kill_at = rng.randrange(2 * MB, 18 * MB)  # bytes on the server's disk
-        uploads = world.media_root / "uploads"
-        killed = threading.Event()
+        pusher = pusher_for(world, outbox, chunk_size=None)  # the whole file in one PATCH
+        kill_at = rng.randrange(2 * MB, 18 * MB)  # about this far into the file
+        # The proxy holds the PATCH there: the server has been sent that much of the
+        # file and not a byte more (the rest waits in the proxy and in the client's
+        # socket buffers), so however much loopback buffers, the server cannot have the
+        # whole file. Once it has written all it was sent, it is killed.
+        kills: list[int] = []
 
-        def maybe_kill(_total: int, kill_at=kill_at, killed=killed, uploads=uploads) -> None:
-            on_disk = sum(f.stat().st_size for f in uploads.glob("*"))
-            if on_disk >= kill_at and not killed.is_set():
-                killed.set()
-                world.server.kill()
+        def kill_when_written(held: int, kills: list[int] = kills) -> None:
+            wait_for(lambda: partial_sizes(uploads) == [held], f"{held} bytes on disk")
+            world.server.kill()
+            kills.append(held)
 
-        world.proxy.on_bytes_up = maybe_kill
-        assert pusher.push_all(max_attempts=3) != {"sent": 1}  # the server is gone
-        world.proxy.on_bytes_up = None
-        assert killed.is_set()
+        world.proxy.on_hold = kill_when_written
+        world.proxy.plan.append(Fault("hold", HEAD_BYTES + kill_at, "PATCH"))
+        try:
+            result = pusher.push_all(max_attempts=3)
+        finally:
+            world.proxy.on_hold = None
+        assert not world.proxy.plan, "the PATCH reached the kill point"
+        assert len(kills) == 1, "the server was killed mid-upload"
+        held = kills[0]
+        assert "sent" not in result  # the server is gone
         partials = list(uploads.iterdir())
         assert len(partials) == 1
         on_disk = partials[0].stat().st_size
-        assert kill_at <= on_disk < 20 * MB
+        # Exactly what the server was sent before the kill: every byte received was
+        # written, none arrived after.
+        assert on_disk == held
+        assert 2 * MB - HEAD_BYTES <= on_disk < 18 * MB + HEAD_BYTES
         assert path.read_bytes()[:on_disk] == partials[0].read_bytes()
         world.restart()
         # After the crash the offset is exactly the bytes on disk, and the upload resumes.
@@ -171,7 +206,7 @@ def test_server_killed_mid_upload_and_restarted(world, tmp_path, repetitions):
         assert pusher.transport.head(url) == on_disk
         sent_before = world.proxy.bytes_up
         assert pusher.push_all(max_attempts=50) == {"sent": 1}
-        assert world.proxy.bytes_up - sent_before < 20 * MB - on_disk + MB
+        assert world.proxy.bytes_up - sent_before < size - on_disk + MB
         world.assert_stored_once(outbox, [path])
 
 
@@ -266,32 +301,66 @@ def test_a_byte_flipped_in_transit_is_caught(world, tmp_path, repetitions, check
 
 def test_disk_filling_while_writing_answers_507_and_leaves_no_corrupt_file(tmp_path, repetitions):
     """The storage layer's quota plays the disk; a ballast file fills it, and deleting
-    the ballast is the operator freeing space."""
+    the ballast is the operator freeing space.
+
+    Every repetition keeps its evidence (5 MB), so the quota has room for all of it on
+    top of 64 MB, and each repetition sizes the ballast from what is stored when it
+    starts: 3 MB are left, and the quota is reached in the middle of the upload.
+    """
     rng = random.Random(SEED + 6)
-    quota = 64 * MB
+    size = 5 * MB
+    left = 3 * MB
+    quota = 64 * MB + repetitions * size
     world = World(tmp_path / "full", {"MEDIA_QUOTA_BYTES": str(quota)})
     ballast = world.media_root / "ballast.bin"
+    store = MediaStore(world.media_root)
     try:
         for i in range(repetitions):
             folder = tmp_path / f"full{i}"
-            path = evidence(folder, "p.jpg", 5 * MB, rng)
+            path = evidence(folder, "p.jpg", size, rng)
+            data = path.read_bytes()
             outbox = Outbox(folder / "outbox.sqlite3")
             queue(outbox, folder)
             pusher = pusher_for(world, outbox)
-            used = MediaStore(world.media_root).used_bytes()
-            ballast.write_bytes(b"\0" * (quota - used - 3 * MB))  # 3 MB left
-            statuses: list[str] = []
-            pusher.say = statuses.append
+            free = quota - store.used_bytes()
+            assert free >= 64 * MB, "the repetition starts with space to fill"
+            # Sparse: it counts in full against the quota, which sums file sizes,
+            # without writing hundreds of MB to a shared disk.
+            with ballast.open("wb") as fh:
+                fh.truncate(free - left)
+            answers: list[RetryLater] = []
+            patch = pusher.transport.patch
+
+            def recording_patch(
+                *args: Any,
+                patch: Callable[..., int] = patch,
+                answers: list[RetryLater] = answers,
+                **kw: Any,
+            ) -> int:
+                try:
+                    return patch(*args, **kw)
+                except RetryLater as exc:
+                    answers.append(exc)
+                    raise
+
+            pusher.transport.patch = recording_patch  # type: ignore[method-assign]
             assert pusher.push_all(max_attempts=3) == {"uploading": 1}
-            assert any("507" in s for s in statuses), statuses
-            # No evidence under a final name, and what was kept is a true prefix.
-            sha = hashlib.sha256(path.read_bytes()).hexdigest()
-            assert not MediaStore(world.media_root).blob_path(sha).exists()
-            for partial in (world.media_root / "uploads").iterdir():
-                kept = partial.read_bytes()
-                assert kept == path.read_bytes()[: len(kept)]
+            full = [a for a in answers if str(a) == "507 insufficient_storage"]
+            assert full, [str(a) for a in answers]
+            assert all(a.retry_after and a.retry_after > 0 for a in full)
+            # No evidence under a final name, nothing past the quota, and what was
+            # kept is a true prefix that stops inside the file: the disk filled mid-upload.
+            assert not store.blob_path(hashlib.sha256(data).hexdigest()).exists()
+            assert list((world.media_root / "tmp").iterdir()) == []
+            assert store.used_bytes() <= quota
+            partials = list((world.media_root / "uploads").iterdir())
+            assert len(partials) == 1
+            kept = partials[0].read_bytes()
+            assert 0 < len(kept) <= left < size
+            assert kept == data[: len(kept)]
             ballast.unlink()  # the operator frees space
             assert pusher.push_all(max_attempts=50) == {"sent": 1}
             world.assert_stored_once(outbox, [path])
+            assert list((world.media_root / "uploads").iterdir()) == []
     finally:
         world.close()

@@ -110,3 +110,16 @@ class _Stream:
         out = self.data[self.pos : self.pos + size]
         self.pos += len(out)
         return out
+
+
+def test_the_quota_counts_the_store_once_per_write_not_per_piece(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = MediaStore(tmp_path, quota_bytes=64 * 1024 * 1024)
+    walks = []
+    real = store.used_bytes
+    monkeypatch.setattr(store, "used_bytes", lambda: walks.append(1) or real())
+    payload = os.urandom(4 * 1024 * 1024)
+    store.create_partial("u")
+    assert store.append("u", 0, PiecesBody(payload, 64), len(payload)) == len(payload)
+    assert len(walks) == 1

@@ -4,9 +4,12 @@ It sits between a client and the server on loopback, reads the client's byte str
 request by request (HTTP/1.1 with Content-Length bodies, keep-alive included), and
 applies the next planned :class:`Fault` for that request's method: pass it through,
 cut the connection after N bytes of the request, flip one byte of it, answer 503
-itself, or let it reach the server and then lose the response (the server has
-committed, the client never hears). It counts the bytes clients sent, which is how
-the tests and benchmarks measure re-sent bytes.
+itself, let it reach the server and then lose the response (the server has
+committed, the client never hears), or hold it after N bytes and call
+:attr:`FaultProxy.on_hold` (the server has been sent exactly that much of the
+request, and no more, while the hook runs: a test can act at a precise point of an
+upload, e.g. kill the server). It counts the bytes clients sent, which is how the
+tests and benchmarks measure re-sent bytes.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Fault:
-    kind: str = "pass"  # pass | cut | flip | refuse | drop_response
-    at: int = 0  # cut/flip: the byte offset within the request (head included)
+    kind: str = "pass"  # pass | cut | flip | refuse | drop_response | hold
+    at: int = 0  # cut/flip/hold: the byte offset within the request (head included)
     method: str | None = None  # only for a request with this method (None: any)
 
 
@@ -45,7 +48,9 @@ class FaultProxy:
         self.bytes_up = 0
         self.requests = 0
         self.faults_done: list[Fault] = []
-        self.on_bytes_up: Callable[[int], None] | None = None
+        # A "hold" fault calls this with the count of the request's body bytes sent
+        # upstream; the rest of the request waits until it returns.
+        self.on_hold: Callable[[int], None] | None = None
         self._lock = threading.Lock()
         self._sock = socket.socket()
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -83,9 +88,6 @@ class FaultProxy:
     def _count(self, n: int) -> None:
         with self._lock:
             self.bytes_up += n
-            total = self.bytes_up
-        if self.on_bytes_up is not None:
-            self.on_bytes_up(total)
 
     def _accept(self) -> None:
         while not self._closed:
@@ -119,16 +121,27 @@ class FaultProxy:
                     ).start()
                 if fault.kind == "drop_response":
                     drop_next_response.set()
-                self._forward(head + reader.take_iter(body_len), upstream, fault)
+                self._forward(head + reader.take_iter(body_len), upstream, fault, len(head))
         except (_Closed, OSError):
             pass
         finally:
             _close(client, upstream)
 
-    def _forward(self, chunks, upstream: socket.socket, fault: Fault) -> None:
-        """Send one request upstream, applying a cut or a flip at its offset."""
+    def _forward(self, chunks, upstream: socket.socket, fault: Fault, head_len: int) -> None:
+        """Send one request upstream, applying a cut, a flip or a hold at its offset."""
         sent = 0
+        held = False
         for data in chunks:
+            if fault.kind == "hold" and not held and sent + len(data) >= fault.at:
+                keep = max(0, fault.at - sent)
+                upstream.sendall(data[:keep])
+                sent += keep
+                self._count(keep)
+                data = data[keep:]
+                held = True
+                self._done(fault)
+                if self.on_hold is not None:
+                    self.on_hold(max(0, sent - head_len))
             if fault.kind == "cut" and sent + len(data) >= fault.at:
                 keep = max(0, fault.at - sent)
                 upstream.sendall(data[:keep])
