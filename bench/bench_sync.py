@@ -26,6 +26,7 @@ import socket
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,21 @@ def upload_only(base_url: str, folder: Path) -> float:
     return elapsed
 
 
+def warm_up(base_url: str, root: Path, uploads: int = 6) -> None:
+    """Uploads from several connections at once, untimed, so that every gunicorn worker
+    has finished starting (its routing index) and served a first upload (imports,
+    compiled statements) before anything is timed: the first request of a cold
+    worker takes up to two seconds here."""
+    folders = [root / f"warmup-{i}" for i in range(uploads)]
+    for i, folder in enumerate(folders):
+        make_file(folder, MB, seed=1000 + i)
+    threads = [threading.Thread(target=upload_only, args=(base_url, f)) for f in folders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def _bare_receiver(port_out: Any, store: bool, folder: str) -> None:
     """The ceiling's receiver: one connection per transfer, an 8-byte length, then the
     bytes (recv_into 1 MiB); with ``store``, SHA-256 + write + fsync as the server must."""
@@ -196,8 +212,7 @@ def main() -> None:
     try:
         size = args.mb * MB
         tus_times, copy_times, ratios = [], [], []
-        make_file(root / "warmup", MB, seed=1000)
-        upload_only(base, root / "warmup")  # first request of the workers: imports, caches
+        warm_up(base, root)
         for run in range(args.runs):
             folder = root / f"tp{run}"
             path = make_file(folder, size, seed=run)

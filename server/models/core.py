@@ -70,7 +70,8 @@ class Report(db.Model):
     plate_kind: Mapped[str] = mapped_column(sa.String(16))
     plate_compact: Mapped[str] = mapped_column(sa.String(64), default="")
     plate_display: Mapped[str | None] = mapped_column(sa.String(64))
-    plate_match_key: Mapped[str | None] = mapped_column(sa.String(80), index=True)
+    # Indexed only as the first column of ix_reports_plate_violation_time (migration 0007).
+    plate_match_key: Mapped[str | None] = mapped_column(sa.String(80))
     vehicle_description: Mapped[str] = mapped_column(sa.Text, default="")
     note: Mapped[str] = mapped_column(sa.Text, default="")
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -57,8 +57,9 @@ import functools
 import hashlib
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
@@ -111,7 +112,7 @@ def _advisory_locks(names: Iterable[str]) -> None:
         return
     keys = sorted({_lock_key(n) for n in names})
     if keys:
-        db.session.execute(_LOCK_KEYS, {"keys": keys}).all()
+        db.session.connection().execute(_LOCK_KEYS, {"keys": keys}).all()
 
 
 _LOCK_CASE = (
@@ -120,19 +121,53 @@ _LOCK_CASE = (
     .with_for_update()
     .execution_options(populate_existing=True)
 )
+# The same lock at ingest, reading only what joining a case needs (no ORM object).
+_LOCK_CASE_ROW = (
+    sa.select(
+        Case.id, Case.merged_into_id, Case.first_report_id, Case.district_code, Case.unit_code
+    )
+    .where(Case.id == sa.bindparam("case_id"))
+    .with_for_update()
+)
 
 
-def _lock_case(case_id: str) -> Case:
-    """The live case (following merges), locked for update and freshly read."""
+class _CaseLike(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def merged_into_id(self) -> str | None: ...
+
+
+C = TypeVar("C", bound=_CaseLike)
+
+
+def _follow_merges(case_id: str, read: Callable[[str], C | None]) -> C:
+    """The live case (following merges) as ``read`` returns it (``read`` locks it)."""
     seen = set()
     while True:
-        case = db.session.execute(_LOCK_CASE, {"case_id": case_id}).scalar_one_or_none()
+        case = read(case_id)
         if case is None:
             raise CaseError(f"no case {case_id}")
         if case.merged_into_id is None or case.merged_into_id in seen:
             return case
         seen.add(case.id)
         case_id = case.merged_into_id
+
+
+def _lock_case(case_id: str) -> Case:
+    """The live case (following merges), locked for update and freshly read."""
+    return _follow_merges(
+        case_id,
+        lambda cid: db.session.execute(_LOCK_CASE, {"case_id": cid}).scalar_one_or_none(),
+    )
+
+
+def _lock_case_row(case_id: str) -> sa.Row:
+    """:func:`_lock_case` as a row of ``_LOCK_CASE_ROW`` (the ingest path)."""
+    conn = db.session.connection()
+    return _follow_merges(
+        case_id, lambda cid: conn.execute(_LOCK_CASE_ROW, {"case_id": cid}).one_or_none()
+    )
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -317,7 +352,8 @@ def _ingest_candidates(
     rows: dict[str, sa.Row] = {}
     shas: dict[str, set[str]] = defaultdict(set)
     phashes: dict[str, set[str]] = defaultdict(set)
-    for r in db.session.execute(_candidate_query(by_file, by_plate), params):
+    conn = db.session.connection()
+    for r in conn.execute(_candidate_query(by_file, by_plate), params):
         rows.setdefault(r.id, r)
         shas[r.id].add(r.sha256)
         if r.phash:
@@ -341,11 +377,13 @@ def _ingest_candidates(
     ], ranks
 
 
-def assign_case(report: Report) -> Case:
-    """Put a new report (added to the session, not yet flushed) into its case: an
-    existing one it matches, or a new one inserted in the same flush.
+def assign_case(report: Report) -> str:
+    """Put a new report (built, not yet inserted) into its case: an existing one it
+    matches (updated here), or a new one (inserted here: the report points at it).
+    Sets the report's case fields and returns its case id.
 
-    Runs in the caller's transaction (the caller flushes and commits).
+    Runs in the caller's transaction (the caller inserts the report and commits). Core
+    statements only: ingest builds no ORM case objects.
     """
     cfg = dedup_config()
     new = _facts(
@@ -360,27 +398,94 @@ def assign_case(report: Report) -> Case:
     keys = [f"sha:{s}" for s in new.media_sha256]
     if new.plate_match_key:
         keys.append(f"plate:{new.plate_match_key}")
-    with db.session.no_autoflush:  # the report is inserted by the caller's flush
-        _advisory_locks(keys)
-        candidates, ranks = _ingest_candidates(report, new, cfg)
-        match = _best_match(new, candidates, cfg)
-        if match is None:
-            return _new_case(report)
+    _advisory_locks(keys)
+    candidates, ranks = _ingest_candidates(report, new, cfg)
+    match = _best_match(new, candidates, cfg)
+    now = utcnow()
+    if match is None:
+        case_id = _open_case(report, now)
+        reason, matched = None, None
+    else:
         case_id, reason, matched = match
-        case = _lock_case(case_id)
-        first = ranks.get(case.first_report_id)
-        if first is None:
-            first = _report_rank(case.first_report_id)
-    report.case_id = case.id
+        case_id = _join_case(report, _lock_case_row(case_id), ranks, now)
+    report.case_id = case_id
     report.join_reason = reason
     report.join_match_report_id = matched
-    report.joined_at = utcnow()
-    case.report_count += 1
-    case.updated_at = utcnow()
-    if _rank(report.captured_at, report.received_at, report.id) < first:
-        case.first_report_id = report.id
-    _take_district_if_unrouted(case, report.district_code, report.id)
-    return case
+    report.joined_at = now
+    return case_id
+
+
+_INSERT_CASE = sa.insert(Case.__table__)
+_INSERT_CASE_EVENT = sa.insert(CaseEvent.__table__)
+_JOIN_CASE = (
+    sa.update(Case.__table__)
+    .where(Case.__table__.c.id == sa.bindparam("p_case_id"))
+    .values(
+        report_count=Case.__table__.c.report_count + 1,
+        first_report_id=sa.bindparam("p_first_report_id"),
+        district_code=sa.bindparam("p_district_code"),
+        unit_code=sa.bindparam("p_unit_code"),
+        updated_at=sa.bindparam("p_now"),
+    )
+)
+
+
+def _open_case(report: Report, now: datetime) -> str:
+    """INSERT the case a new report opens, in the report's district; returns its id."""
+    unit = routing.unit_for(report.district_code)
+    case_id = str(uuid.uuid4())
+    db.session.connection().execute(
+        _INSERT_CASE,
+        {
+            "id": case_id,
+            "district_code": report.district_code,
+            "unit_code": unit.code if unit else None,
+            "first_report_id": report.id,
+            "status": "open",
+            "merged_into_id": None,
+            "manual": False,
+            "report_count": 1,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    return case_id
+
+
+def _join_case(report: Report, case: sa.Row, ranks: dict[str, tuple], now: datetime) -> str:
+    """UPDATE the locked case ``case`` (a ``_LOCK_CASE_ROW``) that a new report joins:
+    one more report, maybe a new first reporter, and the report's district if the case
+    had none (recorded as a ``routed`` event). Returns the case id."""
+    first = ranks.get(case.first_report_id) or _report_rank(case.first_report_id)
+    mine = _rank(report.captured_at, report.received_at, report.id)
+    district, unit_code = case.district_code, case.unit_code
+    conn = db.session.connection()
+    if district is None and report.district_code:
+        unit = routing.unit_for(report.district_code)
+        district, unit_code = report.district_code, unit.code if unit else None
+        conn.execute(
+            _INSERT_CASE_EVENT,
+            {
+                "case_id": case.id,
+                "kind": "routed",
+                "actor": "system",
+                "report_id": report.id,
+                "to_district": district,
+                "to_unit": unit_code,
+                "created_at": now,
+            },
+        )
+    conn.execute(
+        _JOIN_CASE,
+        {
+            "p_case_id": case.id,
+            "p_first_report_id": report.id if mine < first else case.first_report_id,
+            "p_district_code": district,
+            "p_unit_code": unit_code,
+            "p_now": now,
+        },
+    )
+    return case.id
 
 
 # ---------------------------------------------------------------------------- pHash

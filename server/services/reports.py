@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from sync.schemas import ReportInSchema
 
@@ -21,21 +23,32 @@ from ..models.accounts import OfficerDevice, User
 from ..plates import match_key, normalize_plate
 from ..problems import ApiError
 from . import cases, routing
-from .status import set_status
+from .status import record_new_report
 
 _report_in = ReportInSchema()
 
-# One round trip before an insert: is this report id stored ("report"), and is one of
-# the declared media ids another report's ("media")? Media of this same report id may
-# have just been committed by a concurrent retry; that is not a conflict (the insert
-# then fails and the request is answered as a retry).
-_STORED = sa.union_all(
+# One round trip before an insert: is this report id stored ("report"), is one of the
+# declared media ids another report's ("media"), and is the token an active officer's
+# ("officer")? Media of this same report id may have just been committed by a concurrent
+# retry; that is not a conflict (the insert then fails and the request is answered as a
+# retry).
+_PRECHECK = sa.union_all(
     sa.select(sa.literal_column("'report'")).where(Report.id == sa.bindparam("report_id")),
     sa.select(sa.literal_column("'media'")).where(
         Media.id.in_(sa.bindparam("media_ids", expanding=True)),
         Media.report_id != sa.bindparam("report_id"),
     ),
+    sa.select(sa.literal_column("'officer'"))
+    .select_from(OfficerDevice)
+    .join(User, User.id == OfficerDevice.user_id)
+    .where(OfficerDevice.device_id == sa.bindparam("device_id"), User.active.is_(True)),
 )
+_INSERT_REPORT = sa.insert(Report.__table__)
+_INSERT_MEDIA = sa.insert(Media.__table__)
+_REPORT_COLUMNS = tuple(Report.__table__.columns.keys())
+# exif is left out: a declared file has none yet, and the JSON type would store Python's
+# None as a JSON 'null' rather than SQL NULL.
+_MEDIA_COLUMNS = tuple(k for k in Media.__table__.columns.keys() if k != "exif")
 
 
 def thresholds() -> flags.Thresholds:
@@ -104,24 +117,26 @@ def put_report(device: Device, report_id: str, body: Any) -> tuple[Report, bool]
     """
     data = validate_report(body)
     digest = canonical_digest(data)
-    data["reporter"]["kind"] = _reporter_kind(device, data["reporter"]["kind"])
-
     media_ids = [str(m["media_id"]) for m in data["media"]]
-    stored = set(db.session.scalars(_STORED, {"report_id": report_id, "media_ids": media_ids}))
-    if "report" in stored:  # a retry (or a conflict): read the stored report in full
+    found = set(
+        db.session.connection().scalars(
+            _PRECHECK, {"report_id": report_id, "media_ids": media_ids, "device_id": device.id}
+        )
+    )
+    data["reporter"]["kind"] = _reporter_kind("officer" in found, data["reporter"]["kind"])
+    if "report" in found:  # a retry (or a conflict): read the stored report in full
         existing = db.session.get(Report, report_id)
         if existing is not None:
             return _same_or_conflict(existing, device, digest), False
-    if "media" in stored:
+    if "media" in found:
         raise ApiError("media_id_conflict")
 
     report = _new_report(device, report_id, data, digest)
-    db.session.add(report)
-    # Joins the report to its case, or opens one (inserted by the flush below); its
-    # locks come before the status-feed lock of set_status.
+    # Joins the report to its case, or opens one (inserted first: the report points at
+    # it); its locks come before the status-feed lock of record_new_report.
     cases.assign_case(report)
     try:
-        db.session.flush()
+        _insert(report)
     except IntegrityError:
         # Another request stored this id (or one of these media ids) first.
         db.session.rollback()
@@ -129,23 +144,65 @@ def put_report(device: Device, report_id: str, body: Any) -> tuple[Report, bool]
         if existing is None:
             raise ApiError("media_id_conflict") from None
         return _same_or_conflict(existing, device, digest), False
-    # The report was inserted with this status: only the event is written.
-    set_status(report, "awaiting_evidence", at=report.updated_at)
+    record_new_report(report.id, report.status, report.updated_at)
     db.session.commit()
+    _attach(report)
     return report, True
 
 
-def _reporter_kind(device: Device, claimed: str) -> str:
+def _insert(report: Report) -> None:
+    """INSERT the report and its media rows (Core: no unit-of-work flush per ingest);
+    one round trip on PostgreSQL."""
+    conn = db.session.connection()
+    row = _values(report, _REPORT_COLUMNS)
+    media = [_values(m, _MEDIA_COLUMNS) for m in report.media]
+    if conn.dialect.name == "postgresql":
+        params = {f"r_{k}": v for k, v in row.items()}
+        for i, m in enumerate(media):
+            params.update({f"m{i}_{k}": v for k, v in m.items()})
+        conn.execute(_insert_with_media(len(media)), params)
+    else:
+        conn.execute(_INSERT_REPORT, row)
+        conn.execute(_INSERT_MEDIA, media)
+
+
+def _values(obj: Report | Media, columns: tuple[str, ...]) -> dict[str, Any]:
+    values = vars(obj)
+    return {k: values[k] for k in columns}
+
+
+@functools.cache
+def _insert_with_media(n_media: int) -> sa.Insert:
+    """PostgreSQL: the report and its ``n_media`` media rows in one statement, the
+    report's INSERT as a data-modifying CTE (foreign keys are checked at the end of the
+    statement). Parameters: ``r_<column>`` and ``m<i>_<column>``."""
+    reports, media = Report.__table__, Media.__table__
+
+    def bound(table: sa.Table, prefix: str, columns: tuple[str, ...]) -> dict[str, Any]:
+        return {k: sa.bindparam(f"{prefix}{k}", type_=table.c[k].type) for k in columns}
+
+    # One single-row INSERT per row: a multi-row VALUES insert is not cacheable, and
+    # would be compiled again on every call.
+    ctes = [sa.insert(reports).values(bound(reports, "r_", _REPORT_COLUMNS)).cte("new_report")]
+    ctes += [
+        sa.insert(media).values(bound(media, f"m{i}_", _MEDIA_COLUMNS)).cte(f"new_media_{i}")
+        for i in range(1, n_media)
+    ]
+    return sa.insert(media).values(bound(media, "m0_", _MEDIA_COLUMNS)).add_cte(*ctes)
+
+
+def _attach(report: Report) -> None:
+    """Make the report just inserted (and its media) persistent in the session, as if
+    read back: callers get a live ORM object without a SELECT."""
+    for media in report.media:
+        make_transient_to_detached(media)
+    make_transient_to_detached(report)
+    db.session.add(report)
+
+
+def _reporter_kind(is_officer: bool, claimed: str) -> str:
     """``officer`` exactly when the token is an officer's (``/api/v1/officers/login``),
     whatever the body claims; a citizen's token cannot send an officer's report."""
-    is_officer = (
-        db.session.scalar(
-            db.select(OfficerDevice.user_id)
-            .join(User, User.id == OfficerDevice.user_id)
-            .where(OfficerDevice.device_id == device.id, User.active.is_(True))
-        )
-        is not None
-    )
     if is_officer:
         return "officer"
     if claimed == "officer":
@@ -203,15 +260,24 @@ def _new_report(device: Device, report_id: str, data: dict[str, Any], digest: st
         route_rule=route.rule,
         route_distance_m=route.distance_m,
         route_location_source=loc["source"],
+        # set by cases.assign_case
+        case_id=None,
+        join_reason=None,
+        join_match_report_id=None,
+        joined_at=None,
     )
     report.media = [
         Media(
             id=str(m["media_id"]),
+            report_id=report_id,
             position=i,
             sha256=m["sha256"],
             size=m["size"],
             content_type=m["content_type"],
             captured_at=captured_at,
+            received_at=None,
+            exif=None,
+            phash=None,
         )
         for i, m in enumerate(data["media"])
     ]
