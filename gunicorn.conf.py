@@ -8,7 +8,7 @@ import logging
 
 
 def post_worker_init(worker):
-    from server.services.routing import current_index
+    from server.services.districts import current_index
 
     app = worker.wsgi
     try:

@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cryptography.fernet import Fernet  # noqa: E402
 
 from server import create_app  # noqa: E402
-from server.routing import RULES, DistrictIndex  # noqa: E402
+from server.district_index import RULES, DistrictIndex  # noqa: E402
 
 GOAL_P99_MS = 10.0
 T_END = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -240,8 +240,7 @@ class Dataset:
 
 def bulk_load(app, data: Dataset, device_id: str, chunk: int = 50_000) -> float:
     from server.extensions import db
-    from server.models import Media, Report
-    from server.models.geo import Case
+    from server.models import Case, Media, Report
 
     t0 = time.perf_counter()
     with app.app_context():
@@ -356,11 +355,10 @@ def run_backend(
 ) -> dict:
     from flask_migrate import upgrade
 
+    from server.district_index import Route
     from server.extensions import db
-    from server.models import Device, Report
-    from server.models.geo import Case
-    from server.routing import Route
-    from server.services import cases, evidence, reports, routing
+    from server.models import Case, Device, Report
+    from server.services import cases, districts, evidence, reports
 
     tmp = Path(tempfile.mkdtemp(prefix=f"bench-ingest-{name}-"))
     app = create_app(
@@ -388,7 +386,7 @@ def run_backend(
     meter = CpuMeter(postmaster)
     wrong = 0
     new_ids: list[str] = []
-    real = (cases.assign_case, routing.route_point, routing.district_ref)
+    real = (cases.assign_case, districts.route_point, districts.district_ref)
     for k, (kind, b, must_join) in enumerate(todo):
         rid = str(uuid.uuid4())
         with app.app_context():
@@ -412,14 +410,14 @@ def run_backend(
             # the same machine load: what this work adds to put_report.
             b = {**b, "media": [{**m, "media_id": str(uuid.uuid4())} for m in b["media"]]}
             cases.assign_case = lambda report: None
-            routing.route_point = lambda lat, lon: Route(None, "unrouted", None)
+            districts.route_point = lambda lat, lon: Route(None, "unrouted", None)
             try:
                 with app.app_context():
                     t0 = time.perf_counter()
                     reports.put_report(device, str(uuid.uuid4()), b)
                     baseline.append((time.perf_counter() - t0) * 1000)
             finally:
-                cases.assign_case, routing.route_point, routing.district_ref = real
+                cases.assign_case, districts.route_point, districts.district_ref = real
     all_ms = [t for ts in times.values() for t in ts]
     result = {"ingest": percentiles(all_ms), "by_kind": {}, "wrong": wrong, "load_s": load_s}
     result["baseline"] = percentiles(baseline) if baseline else None

@@ -43,8 +43,7 @@ from server import create_app  # noqa: E402
 from server.extensions import db  # noqa: E402
 from server.models import Report  # noqa: E402
 from tests.browser.pages import (  # noqa: E402
-    CHROMIUM,
-    CHROMIUM_ARGS,
+    CHROMIUM_LAUNCH,
     App,
     file_payload,
     phone_context_options,
@@ -217,7 +216,7 @@ def main() -> None:
     results: dict = {}
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as driver:
         app_obj, server, base = start_server(Path(tmp))
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = driver.chromium.launch(**CHROMIUM_LAUNCH)
         try:
             results["shell"] = shell_size(base)
             print(json.dumps(results["shell"], indent=1), flush=True)

@@ -52,7 +52,7 @@ import shapely  # noqa: E402
 from shapely.geometry import shape  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from server.routing import (  # noqa: E402
+from server.district_index import (  # noqa: E402
     DATA_DIR,
     DISTRICTS_FILE,
     PROVINCES_FILE,

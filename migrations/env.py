@@ -16,7 +16,7 @@ logger = logging.getLogger("alembic.env")
 
 def render_item(type_, obj, autogen_context):
     """Render our UTCDateTime as a plain timezone-aware DateTime in migrations."""
-    from server.models.core import UTCDateTime
+    from server.models.types import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

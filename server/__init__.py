@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from pathlib import Path
@@ -11,42 +12,36 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import checkpoint, config
+from . import checkpoint
 from .extensions import db, migrate
-from .secrets import instance_identity_key, instance_secret_key
+from .instance_keys import instance_identity_key, instance_secret_key
+from .settings import Settings
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parents[1] / "migrations")
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Create the app: configuration, extensions, blueprints; no migrations, no I/O work."""
+    """Create the app: settings, extensions, blueprints; no migrations, no I/O work.
+
+    The settings come from the environment (:meth:`Settings.from_env`); ``test_config``
+    overrides them, keyed like environment variables, and may add Flask's own keys.
+    """
+    settings, flask_keys = Settings.from_env(os.environ).overridden(test_config or {})
     app = Flask(
         __name__,
         instance_relative_config=True,
-        instance_path=os.environ.get("INSTANCE_PATH") or None,
+        instance_path=settings.instance_path,
         static_folder=None,
     )
-    settings = {k: v for k, v in config.from_environ().items() if v is not None}
-    app.config.update(settings)
-    if test_config:
-        app.config.update(test_config)
-
-    instance = Path(app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
-    app.config.setdefault("SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'roadwatch.sqlite3'}")
-    app.config.setdefault("MEDIA_ROOT", str(instance / "media"))
-    app.config.setdefault("MEDIA_QUOTA_BYTES", int(os.environ.get("MEDIA_QUOTA_BYTES", "0")))
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
-    if not app.config.get("IDENTITY_KEY"):
-        app.config["IDENTITY_KEY"] = instance_identity_key(app.instance_path)
-    # Uploads are streamed and limited per route; the JSON API has its own limit.
-    app.config["MAX_CONTENT_LENGTH"] = None
+    settings = _with_instance_defaults(settings, Path(app.instance_path))
+    app.extensions["settings"] = settings
+    app.config.update(settings.flask_config())
+    app.config.update(flask_keys)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     with app.app_context():
-        _tune_sqlite(db.engine, int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 30000)))
+        _tune_sqlite(db.engine, settings.sqlite_busy_timeout_ms)
 
     from . import problems
 
@@ -68,30 +63,26 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     cli.init_app(app)
 
-    @app.after_request
-    def _deliver_push_inline(response):
-        """In development, deliver push messages this request queued, right away; and
-        after a successful write, queue the reviewers' digests that are due (at most
-        every INLINE_DIGEST_SECONDS per process; the worker does both in production)."""
-        from flask import g, request
+    from . import push_delivery  # PUSH_DELIVERY=inline: Web Push after each request
 
-        pending = g.pop("push_pending", False)
-        if app.config["PUSH_DELIVERY"] != "inline":
-            return response
-        try:
-            from .services import digests, push
+    push_delivery.init_app(app)
 
-            if request.method in ("POST", "PUT", "PATCH", "DELETE") and response.status_code < 400:
-                pending = digests.run_inline_if_due(app) or pending
-            if pending:
-                push.deliver_due()
-        except Exception:  # delivery problems never fail the request; the worker retries
-            db.session.rollback()
-            app.logger.exception("inline push delivery failed")
-        return response
-
-    logging.getLogger("server").setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    logging.getLogger("server").setLevel(settings.log_level.upper())
     return app
+
+
+def _with_instance_defaults(settings: Settings, instance: Path) -> Settings:
+    """The settings with what defaults to the instance folder filled in: the database,
+    the evidence store, and the keys generated there on first start."""
+    instance.mkdir(parents=True, exist_ok=True)
+    return dataclasses.replace(
+        settings,
+        instance_path=str(instance),
+        database_url=settings.database_url or f"sqlite:///{instance / 'roadwatch.sqlite3'}",
+        media_root=settings.media_root or str(instance / "media"),
+        secret_key=settings.secret_key or instance_secret_key(str(instance)),
+        identity_key=settings.identity_key or instance_identity_key(str(instance)),
+    )
 
 
 def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

@@ -1,4 +1,5 @@
-"""The violation catalogue (Decree 168/2024), shipped as data/violations.json."""
+"""The violation catalogue (Decree 168/2024), shipped as data/violations.json, with the
+everyday names and phrasings of data/violation_synonyms.json merged into each entry."""
 
 from __future__ import annotations
 
@@ -7,14 +8,42 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-CATALOGUE_PATH = Path(__file__).resolve().parents[1] / "data" / "violations.json"
+DATA = Path(__file__).resolve().parents[1] / "data"
+CATALOGUE_PATH = DATA / "violations.json"
+SYNONYMS_PATH = DATA / "violation_synonyms.json"
+# What an entry gets when data/violation_synonyms.json has nothing for its code.
+_NO_SYNONYMS = {"synonyms_vi": [], "synonyms_en": []}
+
+
+def _read(path: Path) -> Any:
+    with path.open(encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@lru_cache(maxsize=1)
+def synonyms() -> dict[str, Any]:
+    """data/violation_synonyms.json: ``{"version": n, "violations": {code: {...}}}``."""
+    return _read(SYNONYMS_PATH)
+
+
+def synonyms_version() -> int:
+    """The version of the everyday names and phrasings (bumped on every change)."""
+    return int(synonyms()["version"])
 
 
 @lru_cache(maxsize=1)
 def violations() -> tuple[dict[str, Any], ...]:
-    """All violation types, in catalogue order."""
-    with CATALOGUE_PATH.open(encoding="utf-8") as fh:
-        return tuple(json.load(fh))
+    """All violation types, in catalogue order, each with its short names and synonyms."""
+    everyday = synonyms()["violations"]
+    out = []
+    for item in _read(CATALOGUE_PATH):
+        extra = everyday.get(item["code"]) or {
+            "short_vi": item["name_vi"],
+            "short_en": item["name_en"],
+            **_NO_SYNONYMS,
+        }
+        out.append({**item, **extra})
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)

@@ -1,19 +1,33 @@
-"""Merging reports of the same violation into one case.
+"""Merging reports of the same violation into one case, and who reported it first.
 
 Many citizens photograph the same violation; their reports must end up in one case.
-Pure functions only: no Flask, no database. The caller gathers candidate reports
-(see :func:`candidate_window` for the plate query) and asks :func:`find_case`.
+Product rule 6: a case holds one violation by one vehicle, so a join that could mix two
+vehicles is worse than a missed join. Pure functions only: no Flask, no database. The
+caller gathers candidate reports (see :func:`candidate_window` for the plate query) and
+asks :func:`find_case` / :func:`find_match`.
 
-A new report joins an existing report's case for the first applicable reason:
+Every join needs *compatible plates* (the same match key, or one side has no plate; for
+cases: one case's plate keys hold the other's, :func:`plates_compatible`) and the *same
+violation*. A new report then joins an existing report's case for the first applicable
+reason:
 
-1. ``"same_media"``    -- the two reports share a file (equal SHA-256).
+1. ``"same_media"``    -- the two reports share a file (equal SHA-256), at any distance.
 2. ``"similar_media"`` -- two images whose 64-bit pHashes are within
-   ``DedupConfig.phash_max_distance`` bits (a re-encoded, resized, rotated or
-   lightly edited copy of the same photo, e.g. forwarded through a chat app).
+   ``DedupConfig.phash_max_distance`` bits (a re-encoded, resized, rotated or lightly
+   edited copy of the same photo), taken in the *same district*, within ``radius_m``
+   metres and ``window_minutes`` minutes. Two photos of one street corner differ by a
+   few bits whatever car is in them: the pHash alone never says "the same vehicle".
 3. ``"same_plate"``    -- equal plate match key (which includes the vehicle class),
-   same violation, within ``radius_m`` metres and ``window_minutes`` minutes.
+   within ``radius_m`` metres and ``window_minutes`` minutes.
 
-Media reasons apply whatever the distance and time; without a plate only media can join.
+A similar photo that does not qualify is at most a hint for the reviewer
+(:func:`similar_photos`). A uniform or near-blank image carries no picture to compare:
+:func:`perceptual_hash` gives it no hash, and a degenerate stored hash (almost no bits
+set, :func:`usable_phash`) never matches. When a report without a plate looks like the
+photos of two cases with different plates almost equally, it joins neither.
+
+The first reporter of a case (:func:`first_reporter`) is decided by the server's receipt
+of each report's evidence, not by the phone's claimed capture time alone.
 """
 
 from __future__ import annotations
@@ -21,13 +35,13 @@ from __future__ import annotations
 import io
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, NamedTuple
 
 import imagehash
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, ImageStat
 
 try:  # HEIC/HEIF (iPhone photos); optional so the module still imports without it.
     from pillow_heif import register_heif_opener
@@ -45,6 +59,7 @@ SAME_MEDIA: Final = "same_media"
 SIMILAR_MEDIA: Final = "similar_media"
 SAME_PLATE: Final = "same_plate"
 REASON_PRIORITY: Final[dict[str, int]] = {SAME_MEDIA: 0, SIMILAR_MEDIA: 1, SAME_PLATE: 2}
+_REASONS: Final = {v: k for k, v in REASON_PRIORITY.items()}
 
 # Chosen from measurements on seeded synthetic 640x480 scenes (tests/test_dedup.py):
 # - tested set: near-duplicates of 20 scenes (JPEG q60, 50 % resize, +10 % brightness,
@@ -54,13 +69,27 @@ REASON_PRIORITY: Final[dict[str, int]] = {SAME_MEDIA: 0, SIMILAR_MEDIA: 1, SAME_
 #   of 600 different scenes never come closer than 14 bits (4 pairs at 14).
 # 12 is the only value separating both sweeps, with a margin of 4 and 8 bits on the tested
 # set. pHash distances are almost always even (32 of 64 bits above the median), so 13
-# would behave the same. Synthetic scenes are not street photos: two different photos
-# of the same street corner may well come closer than random scenes do.
+# would behave the same. Synthetic scenes are not street photos: two photos of the same
+# street corner with different cars are a few bits apart (tests/street_scene.py: 6), which
+# is why a similar photo joins only close in place and time, with compatible plates.
 DEFAULT_PHASH_MAX_DISTANCE: Final = 12
+
+# A report without a plate whose photo looks like two cases' photos with different plates
+# joins the nearer one only if it is nearer by at least this many bits (a re-encoded copy
+# is 0-2 bits from its original; two cars at one corner ~4-8 bits apart).
+AMBIGUITY_MARGIN_BITS: Final = 4
+
+# An image whose 32x32 grayscale reduction (what the pHash sees) varies less than this
+# (standard deviation, of 255) is uniform or near-blank: its pHash is noise or all zeros.
+NEAR_BLANK_STDDEV: Final = 4.0
+# A stored hash with fewer set bits than this (or more than 64 minus it) is degenerate:
+# real pictures set about half of the 64 bits (median threshold).
+MIN_HASH_BITS: Final = 4
 
 # JPEG (and a few other formats) can decode at 1/2, 1/4 or 1/8 scale, which makes hashing
 # a 12-megapixel phone photo much cheaper. The pHash itself works on 32x32 pixels.
 _DRAFT_SIZE: Final = (256, 256)
+_PHASH_SIZE: Final = (32, 32)
 
 PathOrBytes = str | os.PathLike[str] | bytes | bytearray | memoryview
 
@@ -92,6 +121,7 @@ class ReportFacts:
     captured_at: datetime  # timezone-aware
     media_sha256: frozenset[str]
     media_phash: frozenset[str]  # hex strings of 64-bit pHashes (images only)
+    district_code: str | None = None  # the district the report was routed to
 
     def __post_init__(self) -> None:
         if self.captured_at.tzinfo is None or self.captured_at.utcoffset() is None:
@@ -99,9 +129,26 @@ class ReportFacts:
         if not (-90.0 <= self.lat <= 90.0 and -180.0 <= self.lon <= 180.0):
             raise ValueError(f"coordinates out of range: ({self.lat}, {self.lon})")
 
+    @property
+    def plates(self) -> frozenset[str]:
+        """The report's plate key as a set: empty without a plate."""
+        return frozenset((self.plate_match_key,)) if self.plate_match_key else frozenset()
+
+
+class Match(NamedTuple):
+    """The case a new report joins, why, and the report of that case it matched."""
+
+    case_id: str
+    reason: str
+    report_id: str
+
+
+# --------------------------------------------------------------------------- hashing
+
 
 def perceptual_hash(path_or_bytes: PathOrBytes) -> str | None:
-    """The 64-bit pHash of an image as 16 hex digits, or None if it is not a decodable image.
+    """The 64-bit pHash of an image as 16 hex digits, or None if it is not a decodable
+    image, or is uniform or near-blank (nothing to compare: such images never join).
 
     EXIF orientation is applied first, so a photo stored sideways with an orientation tag
     hashes like the upright copy. HEIC/HEIF is decoded when pillow-heif is installed.
@@ -122,9 +169,25 @@ def _hash_stream(stream: io.BufferedIOBase | io.BytesIO) -> str | None:
         with Image.open(stream) as img:
             img.draft("L", _DRAFT_SIZE)
             upright = ImageOps.exif_transpose(img)
-            return str(imagehash.phash(upright))
+            # The reduction imagehash.phash makes itself (it then finds the size right).
+            small = upright.convert("L").resize(_PHASH_SIZE, Image.Resampling.LANCZOS)
+            if ImageStat.Stat(small).stddev[0] < NEAR_BLANK_STDDEV:
+                return None
+            return str(imagehash.phash(small))
     except Exception:  # noqa: BLE001 - see above
         return None
+
+
+def usable_phash(hex_hash: str) -> bool:
+    """Whether a stored hash can match: 16 hex digits, not degenerate (all or almost all
+    bits equal, as the hash of a uniform image stored before such images were skipped)."""
+    if len(hex_hash) != 16:
+        return False
+    try:
+        bits = int(hex_hash, 16).bit_count()
+    except ValueError:
+        return False
+    return MIN_HASH_BITS <= bits <= 64 - MIN_HASH_BITS
 
 
 def hamming(a_hex: str, b_hex: str) -> int:
@@ -132,6 +195,14 @@ def hamming(a_hex: str, b_hex: str) -> int:
     if len(a_hex) != len(b_hex):
         raise ValueError(f"hashes differ in length: {a_hex!r} vs {b_hex!r}")
     return (int(a_hex, 16) ^ int(b_hex, 16)).bit_count()
+
+
+def photo_distance(a: Iterable[str], b: Iterable[str]) -> int | None:
+    """The smallest Hamming distance between a usable hash of ``a`` and one of ``b``,
+    or None when either side has none."""
+    usable_b = [h for h in b if usable_phash(h)]
+    distances = [hamming(x, y) for x in a if usable_phash(x) for y in usable_b]
+    return min(distances, default=None)
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -143,61 +214,167 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
-def _similar_media(a: frozenset[str], b: frozenset[str], max_distance: int) -> bool:
-    return any(len(x) == len(y) and hamming(x, y) <= max_distance for x in a for y in b)
+# --------------------------------------------------------------------------- join rules
+
+
+def plates_compatible(a: Collection[str | None], b: Collection[str | None]) -> bool:
+    """Whether two reports' (or two cases') plate keys may be one vehicle: one side has
+    none, or one side's keys are all among the other's (a case a reviewer merged may hold
+    two spellings a reviewer judged to be one plate). Empty keys count as none."""
+    keys_a = frozenset(k for k in a if k)
+    keys_b = frozenset(k for k in b if k)
+    return keys_a <= keys_b or keys_b <= keys_a
+
+
+def near(new: ReportFacts, existing: ReportFacts, cfg: DedupConfig) -> bool:
+    """Within the dedup window and radius of each other."""
+    return (
+        abs(new.captured_at - existing.captured_at) <= cfg.window
+        and haversine_m(new.lat, new.lon, existing.lat, existing.lon) <= cfg.radius_m
+    )
+
+
+def similar_photos(new: ReportFacts, existing: ReportFacts, cfg: DedupConfig) -> bool:
+    """Whether the two reports hold photos within the pHash threshold (usable hashes),
+    whatever else: the test of a reviewer's hint, not of a join."""
+    distance = photo_distance(new.media_phash, existing.media_phash)
+    return distance is not None and distance <= cfg.phash_max_distance
 
 
 def join_reason(new: ReportFacts, existing: ReportFacts, cfg: DedupConfig) -> str | None:
     """Why ``new`` belongs in ``existing``'s case (the first applicable reason), or None."""
+    if new.violation != existing.violation or not plates_compatible(new.plates, existing.plates):
+        return None
     if new.media_sha256 & existing.media_sha256:
         return SAME_MEDIA
-    if _similar_media(new.media_phash, existing.media_phash, cfg.phash_max_distance):
+    if not near(new, existing, cfg):
+        return None
+    if new.district_code == existing.district_code and similar_photos(new, existing, cfg):
         return SIMILAR_MEDIA
-    if (
-        new.plate_match_key  # None (and a stray "") never matches
-        and new.plate_match_key == existing.plate_match_key
-        and new.violation == existing.violation
-        and abs(new.captured_at - existing.captured_at) <= cfg.window
-        and haversine_m(new.lat, new.lon, existing.lat, existing.lon) <= cfg.radius_m
-    ):
+    if new.plate_match_key and new.plate_match_key == existing.plate_match_key:
         return SAME_PLATE
     return None
+
+
+def find_match(
+    new: ReportFacts,
+    candidates: Iterable[tuple[str, ReportFacts]],
+    cfg: DedupConfig,
+    case_plates: dict[str, frozenset[str]] | None = None,
+    own_plates: Collection[str] | None = None,
+) -> Match | None:
+    """The case ``new`` should join, why, and the report it matched; None for a new case.
+
+    ``candidates`` are ``(case_id, facts)`` of existing reports (several may share a case).
+    ``case_plates`` gives each candidate case's plate keys (default: those of its
+    candidates): a case whose keys are not compatible with ``own_plates`` (default:
+    ``new``'s plate) is never joined, whatever report of it matched -- a report without a
+    plate may sit in a case of a car. The best match has the highest-priority reason,
+    then (similar photos) the smallest pHash distance, then the earliest ``captured_at``;
+    remaining ties go to the smallest ``(case_id, report_id)`` so the answer is stable. A
+    candidate with the same ``report_id`` as ``new`` (the report itself) is ignored. A
+    similar-photo match is refused as ambiguous when a case with other plates is within
+    :data:`AMBIGUITY_MARGIN_BITS` of being as similar.
+    """
+    found = [(c, f) for c, f in candidates if f.report_id != new.report_id]
+    plates = case_plates if case_plates is not None else _plates_by_case(found)
+    own = frozenset(k for k in (new.plates if own_plates is None else own_plates) if k)
+    scored: list[tuple[int, int, datetime, str, str]] = []
+    for case_id, facts in found:
+        if not plates_compatible(own, plates.get(case_id, frozenset())):
+            continue
+        reason = join_reason(new, facts, cfg)
+        if reason is None:
+            continue
+        distance = 0
+        if reason == SIMILAR_MEDIA:
+            distance = photo_distance(new.media_phash, facts.media_phash) or 0
+        scored.append(
+            (REASON_PRIORITY[reason], distance, facts.captured_at, case_id, facts.report_id)
+        )
+    if not scored:
+        return None
+    priority, distance, _, case_id, report_id = min(scored)
+    if priority == REASON_PRIORITY[SIMILAR_MEDIA] and any(
+        other[0] == priority
+        and other[3] != case_id
+        and other[1] - distance < AMBIGUITY_MARGIN_BITS
+        and not plates_compatible(plates.get(case_id, ()), plates.get(other[3], ()))
+        for other in scored
+    ):
+        return None
+    return Match(case_id, _REASONS[priority], report_id)
+
+
+def _plates_by_case(found: list[tuple[str, ReportFacts]]) -> dict[str, frozenset[str]]:
+    plates: dict[str, frozenset[str]] = {}
+    for case_id, facts in found:
+        plates[case_id] = plates.get(case_id, frozenset()) | facts.plates
+    return plates
 
 
 def find_case(
     new: ReportFacts,
     candidates: Iterable[tuple[str, ReportFacts]],
     cfg: DedupConfig,
+    case_plates: dict[str, frozenset[str]] | None = None,
 ) -> tuple[str, str] | None:
-    """The case ``new`` should join as ``(case_id, reason)``, or None for a new case.
+    """The case ``new`` should join as ``(case_id, reason)``, or None for a new case
+    (:func:`find_match` without the matched report)."""
+    match = find_match(new, candidates, cfg, case_plates)
+    return None if match is None else (match.case_id, match.reason)
 
-    ``candidates`` are ``(case_id, facts)`` of existing reports (several may share a case).
-    The best match has the highest-priority reason, then the earliest ``captured_at``;
-    remaining ties go to the smallest ``(case_id, report_id)`` so the answer is stable.
-    A candidate with the same ``report_id`` as ``new`` (the report itself) is ignored.
+
+# --------------------------------------------------------------------------- first reporter
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """When the server got a report and its evidence, and when the phone says it was taken."""
+
+    report_id: str
+    captured_at: datetime  # claimed by the phone
+    received_at: datetime  # the server stored the report
+    evidence_at: datetime | None  # the server verified its last evidence file; None: not all
+
+
+def first_reporter(receipts: Iterable[Receipt], settle: timedelta) -> str | None:
+    """The report whose reporter reported first, by the server's receipt of the evidence.
+
+    Reports whose evidence has all arrived come before every report still missing some
+    (a report without evidence cannot be first while one with evidence exists). Among
+    them, the earliest evidence receipt sets an anchor; every report whose evidence
+    arrived within ``settle`` of it is a contender, and the contenders are ordered by the
+    claimed ``captured_at`` (then receipt, then id): phones that sent their evidence
+    close together are told apart by when they say they took it, a claim alone never
+    beats a receipt much earlier. Without any evidence the reports' own receipts play
+    that part. None for no reports.
     """
-    best: tuple[tuple[int, datetime, str, str], str, str] | None = None
-    for case_id, facts in candidates:
-        if facts.report_id == new.report_id:
-            continue
-        reason = join_reason(new, facts, cfg)
-        if reason is None:
-            continue
-        key = (REASON_PRIORITY[reason], facts.captured_at, case_id, facts.report_id)
-        if best is None or key < best[0]:
-            best = (key, case_id, reason)
-    return None if best is None else (best[1], best[2])
+    items = list(receipts)
+    with_evidence = [r for r in items if r.evidence_at is not None]
+    pool = with_evidence or items
+    if not pool:
+        return None
+
+    def receipt(r: Receipt) -> datetime:
+        return r.evidence_at if with_evidence and r.evidence_at else r.received_at
+
+    anchor = min(receipt(r) for r in pool)
+    contenders = [r for r in pool if receipt(r) - anchor <= settle]
+    best = min(contenders, key=lambda r: (r.captured_at, receipt(r), r.received_at, r.report_id))
+    return best.report_id
 
 
 def candidate_window(
     new: ReportFacts, cfg: DedupConfig
 ) -> tuple[datetime, datetime, tuple[float, float, float, float]]:
-    """A time window and bounding box enclosing every possible ``same_plate`` match.
+    """A time window and bounding box enclosing every possible ``same_plate`` (and
+    ``similar_media``) match.
 
     Returns ``(t_min, t_max, (min_lat, max_lat, min_lon, max_lon))``, all bounds inclusive.
     The box contains the whole ``radius_m`` circle (it is a superset: the caller still
-    checks each candidate with :func:`join_reason`). It only covers plate matches; media
-    matches are not bounded in space or time and need their own lookup by hash.
+    checks each candidate with :func:`join_reason`). A shared file (``same_media``) is
+    not bounded in space or time and needs its own lookup by hash.
     Near a pole, or when the circle crosses the antimeridian, the longitude range is the
     full ``(-180, 180)``.
     """

@@ -4,6 +4,9 @@ A flag never rejects a report; it tells the reviewer what to look at. Codes:
 
 - ``captured_in_future``: captured_at is later than the server's clock (plus a tolerance)
 - ``captured_too_old``: captured_at is older than the configured age
+- ``captured_long_before_receipt``: captured_at is long before the server received the
+  report's evidence (or, until it has all arrived, the report): a claim the server's own
+  receipt does not bear out (the first reporter rests on the receipt, see server.dedup)
 - ``no_exif_time`` / ``no_exif_gps``: a photo carries no capture time / position
   (typical of screenshots, edited or messaging-app copies)
 - ``exif_time_mismatch``: a photo's EXIF time is far from captured_at
@@ -28,6 +31,7 @@ class Thresholds:
     exif_distance_m: float = 500.0
     future_tolerance_minutes: float = 5.0
     max_age_days: float = 30.0
+    receipt_gap_minutes: float = 120.0
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -57,6 +61,15 @@ def time_flags(captured_at: datetime, now: datetime, t: Thresholds) -> list[str]
         flags.append("captured_in_future")
     if captured_at < now - timedelta(days=t.max_age_days):
         flags.append("captured_too_old")
+    return flags
+
+
+def receipt_flags(captured_at: datetime, receipt: datetime, t: Thresholds) -> list[str]:
+    """Flags of the claimed capture time against the server's receipt of the evidence
+    (``receipt``: when its last file was verified; the report's receipt until then)."""
+    flags = []
+    if captured_at < receipt - timedelta(minutes=t.receipt_gap_minutes):
+        flags.append("captured_long_before_receipt")
     return flags
 
 

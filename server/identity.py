@@ -15,13 +15,18 @@ import json
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from flask import current_app
+
+from .settings import current_settings
 
 IDENTITY_FIELDS = ("name", "national_id", "phone")
 
 
+def _identity_key() -> str:
+    return current_settings().identity_key or ""
+
+
 def _fernet() -> MultiFernet:
-    keys = [k.strip() for k in current_app.config["IDENTITY_KEY"].split(",") if k.strip()]
+    keys = [k.strip() for k in _identity_key().split(",") if k.strip()]
     return MultiFernet([Fernet(k.encode()) for k in keys])
 
 
@@ -51,6 +56,6 @@ def keyed_digest(data: bytes) -> str:
     Used to fingerprint request bodies that contain an identity, so that the stored
     fingerprint cannot be used to guess a national ID by trying candidates.
     """
-    first_key = current_app.config["IDENTITY_KEY"].split(",")[0].strip().encode()
+    first_key = _identity_key().split(",")[0].strip().encode()
     mac_key = hashlib.sha256(b"roadwatch body digest\0" + first_key).digest()
     return hmac.new(mac_key, data, hashlib.sha256).hexdigest()

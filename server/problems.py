@@ -4,16 +4,25 @@ A problem has a stable machine ``code``, an HTTP status, and a message in Vietna
 and English. ``title`` is in the language the client asked for (Vietnamese by
 default); ``message`` always carries both. Field errors from validation are listed
 under ``errors`` by field path, with messages that never echo the submitted value.
+
+Views raise :class:`ApiError` with a code. Services know nothing of HTTP: they raise
+domain exceptions (:mod:`server.services.errors`), and :data:`DOMAIN_PROBLEMS`, one
+table, maps each to its code, status and headers (such as ``Retry-After``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, json, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import http_date
+
+from .services import errors
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +215,71 @@ class ApiError(Exception):
         self.extra = extra
 
 
+@dataclass(frozen=True)
+class Problem:
+    """How the API answers a domain exception."""
+
+    code: str  # a key of MESSAGES
+    status: int  # the code's status in MESSAGES
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+# Each domain exception -> its problem. Retry-After is in seconds.
+DOMAIN_PROBLEMS: dict[type[errors.DomainError], Problem] = {
+    errors.ValidationFailed: Problem("validation_failed", 422),
+    errors.ReportNotFound: Problem("report_not_found", 404),
+    errors.ReportConflict: Problem("report_conflict", 409),
+    errors.MediaIdConflict: Problem("media_id_conflict", 409),
+    errors.MediaNotDeclared: Problem("media_not_declared", 404),
+    errors.LengthRequired: Problem("length_required", 411),
+    errors.TooLarge: Problem("payload_too_large", 413),
+    errors.SizeMismatch: Problem("size_mismatch", 422),
+    errors.ChecksumMismatch: Problem("checksum_mismatch", 422),
+    errors.ContentTypeMismatch: Problem("content_type_mismatch", 422),
+    errors.UploadIncomplete: Problem("upload_incomplete", 400),
+    # A full disk is freed by an operator, not in a second.
+    errors.StorageFull: Problem("insufficient_storage", 507, {"Retry-After": "600"}),
+    errors.UploadNotFound: Problem("upload_not_found", 404),
+    errors.UploadExpired: Problem("upload_expired", 410),
+    # The other writer is usually a PATCH whose client vanished, draining its last bytes.
+    errors.UploadBusy: Problem("upload_locked", 423, {"Retry-After": "1"}),
+    errors.OffsetMismatch: Problem("offset_mismatch", 409),
+    errors.ChunkChecksumMismatch: Problem("chunk_checksum_mismatch", 460),
+    # Failed logins are counted over 15 minutes (server.services.accounts.FAILURE_WINDOW).
+    errors.RateLimited: Problem("rate_limited", 429, {"Retry-After": "900"}),
+}
+
+# Details of a domain exception that are answered in a header (name, format); the
+# other details go into the body.
+DETAIL_HEADERS: dict[str, tuple[str, Callable[[Any], str]]] = {
+    "upload_offset": ("Upload-Offset", str),
+    "upload_expires_at": ("Upload-Expires", http_date),
+}
+
+
+def problem_for(err: errors.DomainError) -> Problem | None:
+    """The problem of the exception's class, or of its nearest base class in the table."""
+    return next((DOMAIN_PROBLEMS[k] for k in type(err).__mro__ if k in DOMAIN_PROBLEMS), None)
+
+
+def domain_problem_response(err: errors.DomainError) -> Response:
+    """The problem+json answer to a domain exception (see :data:`DOMAIN_PROBLEMS`)."""
+    problem = problem_for(err)
+    if problem is None:
+        log.error("no problem for %s on %s %s", type(err).__name__, request.method, request.path)
+        return problem_response("internal_error", 500)
+    headers = dict(problem.headers)
+    body: dict[str, Any] = {}
+    for name, value in err.details.items():
+        if name in DETAIL_HEADERS:
+            header, fmt = DETAIL_HEADERS[name]
+            headers[header] = fmt(value)
+        else:
+            body[name] = value
+    field_errors = getattr(err, "errors", None)
+    return problem_response(problem.code, problem.status, field_errors, headers, **body)
+
+
 def wants_english() -> bool:
     """True when the client prefers English over Vietnamese (Accept-Language)."""
     best = request.accept_languages.best_match(["vi", "en"], default="vi")
@@ -268,6 +342,11 @@ def init_app(app: Flask) -> None:
     def _api_error(err: ApiError) -> Response:
         db.session.rollback()
         return problem_response(err.code, err.status, err.errors, err.headers, **err.extra)
+
+    @app.errorhandler(errors.DomainError)
+    def _domain_error(err: errors.DomainError) -> Response:
+        db.session.rollback()
+        return domain_problem_response(err)
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):

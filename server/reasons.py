@@ -28,6 +28,7 @@ STATUS_TEXT: dict[str, tuple[str, str]] = {
     "awaiting_evidence": ("Đang chờ ảnh/video", "Waiting for photos/videos"),
     "submitted": ("Đã gửi, chờ xử lý", "Sent, awaiting review"),
     "verified": ("Đã xác minh vi phạm", "Violation verified"),
+    "penalty_issued": ("Đã ra quyết định xử phạt", "A penalty decision was issued"),
     "rejected": ("Không được chấp nhận", "Not accepted"),
     "needs_info": ("Cần bổ sung thông tin", "More information needed"),
 }

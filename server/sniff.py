@@ -25,17 +25,11 @@ import struct
 
 import filetype
 
+from sync.content_types import ACCEPTED_CONTENT_TYPES
+
 __all__ = ["ALLOWED_TYPES", "matches_declared", "sniff"]
 
-ALLOWED_TYPES = (
-    "image/jpeg",
-    "image/png",
-    "image/heic",
-    "image/heif",
-    "video/mp4",
-    "video/quicktime",
-    "video/webm",
-)
+ALLOWED_TYPES = ACCEPTED_CONTENT_TYPES  # the one list: sync/content_types.py
 
 _FAMILY = {
     "image/jpeg": "jpeg",

@@ -30,7 +30,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, request
+
+from .settings import current_settings
 
 bp = Blueprint("web", __name__)
 
@@ -103,7 +105,7 @@ _assets: dict[tuple[str, str, bool], Asset] = {}
 
 
 def pwa_dir() -> Path:
-    return Path(current_app.config.get("PWA_DIR") or PWA_DIR)
+    return Path(current_settings().pwa_dir or PWA_DIR)
 
 
 def _served_files(root: Path) -> list[Path]:

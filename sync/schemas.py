@@ -8,25 +8,29 @@ submitted value, so a rejected national ID is not written back into a response.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    pre_dump,
+    validate,
+    validates_schema,
+)
+
+from .content_types import ACCEPTED_CONTENT_TYPES
 
 VEHICLE_CLASSES = ("car", "motorbike", "truck", "bus", "bicycle", "other")
 LOCATION_SOURCES = ("gps", "exif", "manual")
 REPORTER_KINDS = ("citizen", "officer")
-CONTENT_TYPES = (
-    "image/jpeg",
-    "image/png",
-    "image/heic",
-    "image/heif",
-    "video/mp4",
-    "video/quicktime",
-    "video/webm",
-)
+CONTENT_TYPES = ACCEPTED_CONTENT_TYPES  # the one list: sync/content_types.py
 # Report statuses. awaiting_evidence -> submitted when every declared file is in;
-# reviewers then move it to verified, rejected or needs_info.
-STATUSES = ("awaiting_evidence", "submitted", "verified", "rejected", "needs_info")
+# reviewers then move it to verified (then penalty_issued), rejected or needs_info.
+STATUSES = (
+    "awaiting_evidence", "submitted", "verified", "penalty_issued", "rejected", "needs_info",
+)  # fmt: skip
 MAX_MEDIA_PER_REPORT = 10
 SHA256_HEX = r"^[0-9a-f]{64}$"
 
@@ -53,7 +57,24 @@ class StrictInt(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class LocationSchema(Schema):
+class OutSchema(Schema):
+    """A schema the server dumps responses through.
+
+    Dumping a mapping with a key the schema has no field for is an error (it would
+    silently vanish from the wire), and a field the data lacks is left out of the dump,
+    which tests/test_wire_format.py notices: the data and the schema must agree.
+    """
+
+    @pre_dump
+    def _no_undeclared_keys(self, data: Any, **kwargs: Any) -> Any:
+        if isinstance(data, Mapping):
+            extra = set(data) - set(self.dump_fields)
+            if extra:
+                raise ValueError(f"{type(self).__name__} has no field for {sorted(extra)}")
+        return data
+
+
+class LocationSchema(OutSchema):
     lat = StrictFloat(required=True, validate=validate.Range(-90, 90))
     lon = StrictFloat(required=True, validate=validate.Range(-180, 180))
     accuracy_m = StrictFloat(
@@ -115,6 +136,8 @@ class ReportInSchema(Schema):
 
 
 class ExifSchema(Schema):
+    """EXIF of an evidence file as stored (``server.exif.ExifData.to_dict``)."""
+
     lat = fields.Float(allow_none=True)
     lon = fields.Float(allow_none=True)
     altitude = fields.Float(allow_none=True)
@@ -124,7 +147,7 @@ class ExifSchema(Schema):
     orientation = fields.Integer(allow_none=True)
 
 
-class EvidenceSchema(Schema):
+class EvidenceSchema(OutSchema):
     media_id = fields.String()
     sha256 = fields.String()
     size = fields.Integer()
@@ -133,13 +156,13 @@ class EvidenceSchema(Schema):
     exif = fields.Nested(ExifSchema, allow_none=True)
 
 
-class DistrictRefSchema(Schema):
+class DistrictRefSchema(OutSchema):
     code = fields.String()
     name = fields.String()
     province = fields.String()
 
 
-class ReportOutSchema(Schema):
+class ReportOutSchema(OutSchema):
     """A report as the reporting device sees it: never the reporter's identity."""
 
     report_id = fields.String()
@@ -162,7 +185,7 @@ class ReportOutSchema(Schema):
     received_at = fields.String()
 
 
-class DeviceOutSchema(Schema):
+class DeviceOutSchema(OutSchema):
     device_id = fields.String()
     token = fields.String()
 
@@ -174,7 +197,7 @@ class OfficerLoginSchema(Schema):
     password = fields.String(required=True, validate=validate.Length(1, 1024))
 
 
-class OfficerRefSchema(Schema):
+class OfficerRefSchema(OutSchema):
     display_name = fields.String()
 
 
@@ -185,7 +208,47 @@ class OfficerDeviceOutSchema(DeviceOutSchema):
     officer = fields.Nested(OfficerRefSchema)
 
 
-class ViolationSchema(Schema):
+# Who a fine of the catalogue is for: a vehicle class of the driver, or a person.
+FINE_PAYERS = (
+    "car",
+    "motorbike",
+    "bicycle",
+    "bus",
+    "truck",
+    "car_tractor",
+    "heavy_vehicle",
+    "motorbike_nonmotor",
+    "car_passenger",
+    "motorbike_passenger",
+    "person",
+    "spectator",
+    "racer_moped",
+    "racer_motor",
+)
+
+
+class FineSchema(OutSchema):
+    """One clause of the decree that fines the violation: who, where, how much."""
+
+    decree = fields.String(metadata={"example": "168/2024/NĐ-CP"})
+    article = fields.Integer(metadata={"description": "Điều"})
+    clause = fields.Integer(metadata={"description": "Khoản"})
+    point = fields.String(allow_none=True, metadata={"description": "Điểm (a, b, đ, …)"})
+    who = fields.String(
+        validate=validate.OneOf(FINE_PAYERS),
+        metadata={"description": "who is fined: the driver of a vehicle class, or a person"},
+    )
+    min_vnd = fields.Integer(allow_none=True)
+    max_vnd = fields.Integer(allow_none=True)
+    org_min_vnd = fields.Integer(
+        allow_none=True, metadata={"description": "an organisation's fine, where it differs"}
+    )
+    org_max_vnd = fields.Integer(allow_none=True)
+    per_excess_person = fields.Boolean(metadata={"description": "the range is per person"})
+    confiscation = fields.Boolean(metadata={"description": "the vehicle is confiscated"})
+
+
+class ViolationSchema(OutSchema):
     code = fields.String()
     name_vi = fields.String()
     name_en = fields.String()
@@ -193,9 +256,25 @@ class ViolationSchema(Schema):
     vehicles_text = fields.String()
     legal_reference = fields.String()
     photographable = fields.Boolean()
+    fines = fields.List(fields.Nested(FineSchema))
+    short_vi = fields.String(metadata={"description": "everyday short name"})
+    short_en = fields.String()
+    synonyms_vi = fields.List(
+        fields.String(), metadata={"description": "everyday and regional phrasings, for search"}
+    )
+    synonyms_en = fields.List(fields.String())
 
 
-class ChangeSchema(Schema):
+class ViolationsSchema(OutSchema):
+    """Body of ``GET /api/v1/violations``."""
+
+    violations = fields.List(fields.Nested(ViolationSchema))
+    synonyms_version = fields.Integer(
+        metadata={"description": "version of data/violation_synonyms.json"}
+    )
+
+
+class ChangeSchema(OutSchema):
     cursor = fields.String()
     report_id = fields.String()
     status = fields.String()
@@ -204,7 +283,7 @@ class ChangeSchema(Schema):
     at = fields.String()
 
 
-class ChangesSchema(Schema):
+class ChangesSchema(OutSchema):
     """Body of ``GET /api/v1/changes``."""
 
     changes = fields.List(fields.Nested(ChangeSchema))
@@ -225,6 +304,18 @@ class PushSubscriptionSchema(Schema):
     keys = fields.Nested(PushKeysSchema, required=True)
     expirationTime = fields.Raw(load_default=None, allow_none=True)  # noqa: N815 (browser's name)
     lang = fields.String(load_default="vi", validate=validate.OneOf(("vi", "en")))
+
+
+class VapidKeySchema(OutSchema):
+    """Body of ``GET /api/v1/push/vapid-public-key``."""
+
+    public_key = fields.String()
+
+
+class SubscribedSchema(OutSchema):
+    """Body of ``PUT /api/v1/push/subscription``."""
+
+    subscribed = fields.Boolean()
 
 
 class ProblemSchema(Schema):

@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
@@ -21,6 +22,9 @@ from flask.testing import FlaskClient
 
 from server import create_app
 from tests import pg
+
+if TYPE_CHECKING:
+    from tests.push_service import PushService
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -150,6 +154,17 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def push_service() -> Iterator[tuple[PushService, str]]:
+    """A push service of our own (tests/push_service.py) on loopback, and its base URL."""
+    from tests.live import serve
+    from tests.push_service import PushService
+
+    svc = PushService()
+    with serve(svc.app) as url:
+        yield svc, url
 
 
 @pytest.fixture

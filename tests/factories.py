@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 from werkzeug.wrappers import Response
 
+from server.settings import settings_of
 from tests.media_factory import make_jpeg
 
 HANOI = (21.028511, 105.804817)
@@ -47,6 +51,12 @@ def photo(**exif: Any) -> MediaFile:
     exif.setdefault("taken_at", "2026-11-20T08:15:00")
     exif.setdefault("offset", "+07:00")
     return MediaFile(make_jpeg(**exif))
+
+
+def blob_files(app: Flask) -> list[Path]:
+    """Every evidence file stored under the media root's ``blobs`` folder."""
+    root = Path(settings_of(app).media_root) / "blobs"
+    return [Path(d, f) for d, _, fs in os.walk(root) for f in fs]
 
 
 def report_body(media: list[MediaFile] | None = None, **overrides: Any) -> dict[str, Any]:

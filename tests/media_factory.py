@@ -3,8 +3,9 @@
 Images are drawn with Pillow from a seeded RNG and EXIF is written with piexif, so the
 same arguments always give the same bytes (for a given Pillow/libjpeg/x265 build).
 
-EXIF keyword arguments shared by :func:`make_jpeg`, :func:`make_png`, :func:`make_heic`,
-:func:`make_tiff` (and :func:`make_webp`):
+EXIF keyword arguments (:class:`ExifFields`) of :func:`exif_bytes`, taken as keywords by
+:func:`make_jpeg`, :func:`make_png`, :func:`make_heic`, :func:`make_tiff` and
+:func:`make_webp` beside their own ``size`` and ``seed``:
 
 * ``lat``/``lon`` in signed decimal degrees, written as D/M/S rationals (seconds with
   denominator 10 000, i.e. ~3e-8 degree resolution) plus N/S, E/W references;
@@ -26,12 +27,13 @@ import io
 import random
 import struct
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import piexif
 from PIL import Image, ImageDraw
 
 __all__ = [
+    "ExifFields",
     "exif_bytes",
     "make_ftyp_head",
     "make_heic",
@@ -162,78 +164,40 @@ def _save(image: Image.Image, fmt: str, exif: bytes | None, **params: Any) -> by
     return buffer.getvalue()
 
 
-def make_jpeg(
-    lat: float | None = None,
-    lon: float | None = None,
-    altitude: float | None = None,
-    taken_at: datetime | str | None = None,
-    offset: str | None = None,
-    make: str | None = None,
-    model: str | None = None,
-    orientation: int | None = None,
-    size: tuple[int, int] = (64, 48),
-    seed: int = 0,
-    omit_lat_ref: bool = False,
-    omit_lon_ref: bool = False,
-    zero_denominator: bool = False,
-    *,
-    maker_note: bytes | None = None,
-    extra_exif: dict[str, dict[int, Any]] | None = None,
-) -> bytes:
+class ExifFields(TypedDict, total=False):
+    """The keyword arguments of :func:`exif_bytes`, taken by every ``make_*`` image maker."""
+
+    lat: float | None
+    lon: float | None
+    altitude: float | None
+    taken_at: datetime | str | None
+    offset: str | None
+    make: str | None
+    model: str | None
+    orientation: int | None
+    omit_lat_ref: bool
+    omit_lon_ref: bool
+    zero_denominator: bool
+    maker_note: bytes | None
+    extra_exif: dict[str, dict[int, Any]] | None
+
+
+def _picture(fmt: str, size: tuple[int, int], seed: int, exif: ExifFields, **params: Any) -> bytes:
+    """A small scene (8 shapes) saved as ``fmt`` with the given EXIF fields."""
+    return _save(_draw_scene(seed, size, 8), fmt, exif_bytes(**exif), **params)
+
+
+def make_jpeg(size: tuple[int, int] = (64, 48), seed: int = 0, **exif: Unpack[ExifFields]) -> bytes:
     """A small JPEG with the given EXIF (none at all when no field is given)."""
-    exif = exif_bytes(
-        lat, lon, altitude, taken_at, offset, make, model, orientation,
-        omit_lat_ref=omit_lat_ref, omit_lon_ref=omit_lon_ref,
-        zero_denominator=zero_denominator, maker_note=maker_note, extra_exif=extra_exif,
-    )  # fmt: skip
-    return _save(_draw_scene(seed, size, 8), "JPEG", exif, quality=90)
+    return _picture("JPEG", size, seed, exif, quality=90)
 
 
-def make_png(
-    lat: float | None = None,
-    lon: float | None = None,
-    altitude: float | None = None,
-    taken_at: datetime | str | None = None,
-    offset: str | None = None,
-    make: str | None = None,
-    model: str | None = None,
-    orientation: int | None = None,
-    size: tuple[int, int] = (64, 48),
-    seed: int = 0,
-    omit_lat_ref: bool = False,
-    omit_lon_ref: bool = False,
-    zero_denominator: bool = False,
-    *,
-    maker_note: bytes | None = None,
-    extra_exif: dict[str, dict[int, Any]] | None = None,
-) -> bytes:
+def make_png(size: tuple[int, int] = (64, 48), seed: int = 0, **exif: Unpack[ExifFields]) -> bytes:
     """A small PNG; EXIF goes into an ``eXIf`` chunk (Pillow drops the Exif\\0\\0 prefix)."""
-    exif = exif_bytes(
-        lat, lon, altitude, taken_at, offset, make, model, orientation,
-        omit_lat_ref=omit_lat_ref, omit_lon_ref=omit_lon_ref,
-        zero_denominator=zero_denominator, maker_note=maker_note, extra_exif=extra_exif,
-    )  # fmt: skip
-    return _save(_draw_scene(seed, size, 8), "PNG", exif)
+    return _picture("PNG", size, seed, exif)
 
 
-def make_heic(
-    lat: float | None = None,
-    lon: float | None = None,
-    altitude: float | None = None,
-    taken_at: datetime | str | None = None,
-    offset: str | None = None,
-    make: str | None = None,
-    model: str | None = None,
-    orientation: int | None = None,
-    size: tuple[int, int] = (64, 48),
-    seed: int = 0,
-    omit_lat_ref: bool = False,
-    omit_lon_ref: bool = False,
-    zero_denominator: bool = False,
-    *,
-    maker_note: bytes | None = None,
-    extra_exif: dict[str, dict[int, Any]] | None = None,
-) -> bytes:
+def make_heic(size: tuple[int, int] = (64, 48), seed: int = 0, **exif: Unpack[ExifFields]) -> bytes:
     """A small HEIC (HEVC, via pillow-heif/libheif/x265); ftyp ``heic``, compat mif1/heic.
 
     libheif stores the Exif item with an ``iloc`` base_offset, which exifread 3.5.1's own
@@ -242,53 +206,18 @@ def make_heic(
     import pillow_heif
 
     pillow_heif.register_heif_opener()
-    exif = exif_bytes(
-        lat, lon, altitude, taken_at, offset, make, model, orientation,
-        omit_lat_ref=omit_lat_ref, omit_lon_ref=omit_lon_ref,
-        zero_denominator=zero_denominator, maker_note=maker_note, extra_exif=extra_exif,
-    )  # fmt: skip
-    return _save(_draw_scene(seed, size, 8), "HEIF", exif, quality=80)
+    return _picture("HEIF", size, seed, exif, quality=80)
 
 
-def make_tiff(
-    lat: float | None = None,
-    lon: float | None = None,
-    altitude: float | None = None,
-    taken_at: datetime | str | None = None,
-    offset: str | None = None,
-    make: str | None = None,
-    model: str | None = None,
-    orientation: int | None = None,
-    size: tuple[int, int] = (64, 48),
-    seed: int = 0,
-    omit_lat_ref: bool = False,
-    omit_lon_ref: bool = False,
-    zero_denominator: bool = False,
-    *,
-    maker_note: bytes | None = None,
-    extra_exif: dict[str, dict[int, Any]] | None = None,
-) -> bytes:
+def make_tiff(size: tuple[int, int] = (64, 48), seed: int = 0, **exif: Unpack[ExifFields]) -> bytes:
     """A small uncompressed TIFF. Pillow 12 writes the piexif block's Exif and GPS
     sub-IFDs into the TIFF itself, and exifread sees them."""
-    exif = exif_bytes(
-        lat, lon, altitude, taken_at, offset, make, model, orientation,
-        omit_lat_ref=omit_lat_ref, omit_lon_ref=omit_lon_ref,
-        zero_denominator=zero_denominator, maker_note=maker_note, extra_exif=extra_exif,
-    )  # fmt: skip
-    return _save(_draw_scene(seed, size, 8), "TIFF", exif)
+    return _picture("TIFF", size, seed, exif)
 
 
-def make_webp(
-    lat: float | None = None,
-    lon: float | None = None,
-    taken_at: datetime | str | None = None,
-    offset: str | None = None,
-    size: tuple[int, int] = (64, 48),
-    seed: int = 0,
-) -> bytes:
+def make_webp(size: tuple[int, int] = (64, 48), seed: int = 0, **exif: Unpack[ExifFields]) -> bytes:
     """A small WebP with an EXIF chunk (not an allowed upload type; EXIF still reads)."""
-    exif = exif_bytes(lat, lon, taken_at=taken_at, offset=offset)
-    return _save(_draw_scene(seed, size, 8), "WEBP", exif, quality=80)
+    return _picture("WEBP", size, seed, exif, quality=80)
 
 
 def make_photo(seed: int, size: tuple[int, int] = (640, 480)) -> bytes:

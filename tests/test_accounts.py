@@ -67,7 +67,8 @@ def test_wrong_password_and_unknown_user_get_the_same_generic_message(
     unknown = login(client, "nobody", PASSWORD)
     assert wrong.status_code == unknown.status_code == 401
     for resp in (wrong, unknown):
-        assert "Wrong username or password" in resp.get_data(as_text=True)
+        assert "Tên đăng nhập hoặc mật khẩu không đúng." in resp.get_data(as_text=True)
+    assert wrong.get_data() == unknown.get_data().replace(b"nobody", b"rev")
 
 
 def test_login_is_rate_limited_per_username_and_address(

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from server.extensions import db
 from server.models import Media, Report, StatusEvent
+from server.settings import settings_of
 from tests.factories import Api, MediaFile, photo, report_body
 
 RID = "6f1c1d2e-8a39-4b8e-9a3e-0c7d2b6f4a11"
@@ -115,7 +116,7 @@ def snapshot(app) -> tuple[int, int, int, list[str]]:
         received = db.session.scalar(
             sa.select(sa.func.count()).select_from(Media).where(Media.received_at.is_not(None))
         )
-    root = Path(app.config["MEDIA_ROOT"])
+    root = Path(settings_of(app).media_root)
     files = sorted(str(Path(d, f).relative_to(root)) for d, _, fs in os.walk(root) for f in fs)
     return (*counts, received, files)  # type: ignore[return-value]
 

@@ -21,9 +21,9 @@ from PIL import Image
 
 from server.dedup import hamming, perceptual_hash
 from server.extensions import db
-from server.models import Report
-from server.models.geo import Case, CaseEvent
+from server.models import Case, CaseEvent, Report
 from server.services import cases
+from server.settings import override
 from tests.factories import Api, MediaFile, report_body
 from tests.media_factory import exif_bytes, make_photo
 
@@ -200,7 +200,7 @@ def test_same_plate_joins_within_radius_and_window_of_the_same_violation(
 
 
 def test_join_radius_and_window_come_from_the_config(app, client):
-    app.config.update(DEDUP_RADIUS_M=300.0, DEDUP_WINDOW_MINUTES=60.0)
+    override(app, DEDUP_RADIUS_M=300.0, DEDUP_WINDOW_MINUTES=60.0)
     api, a, _ = send(client)
     api_b, b, _ = send(client, minutes=50, at=moved(*CORNER, north_m=250))
     assert case_of(api, a) == case_of(api_b, b)
@@ -253,29 +253,35 @@ COPIES = {
 
 
 @pytest.mark.parametrize(
-    ("copy", "hours_later", "bits", "joins"),
+    ("copy", "minutes_later", "east_m", "bits", "outcome"),
     [
-        pytest.param("reencoded-q60", 0.5, (0, 0), True, id="reencoded-copy-joins"),
-        pytest.param("cropped-3pct", 0.5, (1, 12), True, id="cropped-copy-joins-in-window"),
-        pytest.param("cropped-3pct", 24 * 5, (1, 12), False, id="cropped-copy-5-days-apart"),
-        pytest.param("exif-added", 24 * 5, (0, 0), True, id="same-pixels-joins-any-time"),
+        # West of CORNER is still Đống Đa (006); east of it is Ba Đình (001).
+        pytest.param("reencoded-q60", 10, -60, (0, 0), "joins", id="reencoded-copy-nearby-joins"),
+        pytest.param("cropped-3pct", 30, -140, (1, 12), "joins", id="cropped-copy-in-reach"),
+        # A similar photo far away or long after is only a hint for the reviewer.
+        pytest.param("reencoded-q60", 10, 3000, (0, 0), "hint", id="reencoded-copy-3km-away"),
+        pytest.param("reencoded-q60", 31, -60, (0, 0), "hint", id="reencoded-copy-31-min-later"),
+        pytest.param("reencoded-q60", 10, 60, (0, 0), "hint", id="reencoded-copy-other-district"),
+        pytest.param("exif-added", 60 * 24 * 5, -60, (0, 0), "hint", id="same-pixels-5-days-apart"),
+        # Beyond the pHash window (and another hash): not even looked up.
+        pytest.param("cropped-3pct", 60 * 24 * 5, -60, (1, 12), "apart", id="cropped-5-days-apart"),
     ],
 )
 @pytest.mark.parametrize("older_uploads_first", [True, False], ids=["older-first", "newer-first"])
 def test_a_near_identical_photo_merges_the_cases_once_both_images_arrived(
-    app, client, copy, hours_later, bits, joins, older_uploads_first
+    app, client, copy, minutes_later, east_m, bits, outcome, older_uploads_first
 ):
     data = COPIES[copy]
     distance = hamming(perceptual_hash(ORIGINAL), perceptual_hash(data))
     assert data != ORIGINAL and bits[0] <= distance <= bits[1]  # what the case is about
 
     api_a, a, [pic_a] = send(client, plate="30A-123.45", media=[MediaFile(ORIGINAL)])
-    # Someone forwards the photo and reports it from elsewhere, without the plate.
+    # Someone forwards the photo and reports it, without the plate.
     api_b, b, [pic_b] = send(
         client,
         plate="",
-        minutes=hours_later * 60,
-        at=moved(*CORNER, east_m=3000),
+        minutes=minutes_later,
+        at=moved(*CORNER, east_m=east_m),
         media=[MediaFile(data)],
     )
     case_a, case_b = case_of(api_a, a), case_of(api_b, b)
@@ -285,9 +291,16 @@ def test_a_near_identical_photo_merges_the_cases_once_both_images_arrived(
     for api, rid, pic in uploads if older_uploads_first else reversed(uploads):
         assert api.put_media(rid, pic).status_code == 201
 
-    if not joins:
+    if outcome != "joins":
         assert (case_of(api_a, a), case_of(api_b, b)) == (case_a, case_b)
         assert open_cases(app) == 2
+        hints = {
+            (e.case_id, e.other_case_id, e.reason)
+            for e in events(app, case_a) + events(app, case_b)
+            if e.kind == "similar_photo"
+        }
+        expected = {(case_a, case_b, "similar_media"), (case_b, case_a, "similar_media")}
+        assert hints == (expected if outcome == "hint" else set())
         return
     # The older case (first reporter a) survives, whichever image arrived last.
     assert case_of(api_a, a) == case_of(api_b, b) == case_a
@@ -310,7 +323,7 @@ def test_a_near_identical_photo_merges_the_cases_once_both_images_arrived(
 def test_the_similar_photo_threshold_comes_from_the_config(app, client, max_bits, joins):
     data = COPIES["cropped-3pct"]
     assert 7 < hamming(perceptual_hash(ORIGINAL), perceptual_hash(data)) <= 12
-    app.config["DEDUP_PHASH_MAX_DISTANCE"] = max_bits
+    override(app, DEDUP_PHASH_MAX_DISTANCE=max_bits)
     api_a, a, [pic_a] = send(client, media=[MediaFile(ORIGINAL)])
     api_b, b, [pic_b] = send(client, plate="", media=[MediaFile(data)])
     assert api_a.put_media(a, pic_a).status_code == 201

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import stat
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from alembic.migration import MigrationContext
 
 from server import create_app
 from server.extensions import db
+from server.settings import Settings, current_settings, settings_of
 
 ENV_KEYS = ("DATABASE_URL", "MEDIA_ROOT", "SECRET_KEY", "IDENTITY_KEY", "MAX_UPLOAD_MB")
 
@@ -29,8 +32,8 @@ def bare_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 def test_defaults_put_database_media_and_keys_in_the_instance_folder(bare_env: Path):
     app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{bare_env / 'roadwatch.sqlite3'}"
-    assert app.config["MEDIA_ROOT"] == str(bare_env / "media")
-    assert app.config["MAX_UPLOAD_MB"] == 200
+    assert settings_of(app).media_root == str(bare_env / "media")
+    assert settings_of(app).max_upload_mb == 200
     for name in ("secret_key", "identity.key"):
         path = bare_env / name
         assert path.is_file()
@@ -41,7 +44,7 @@ def test_generated_secrets_are_kept_across_restarts(bare_env: Path):
     first = create_app()
     second = create_app()
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
-    assert first.config["IDENTITY_KEY"] == second.config["IDENTITY_KEY"]
+    assert settings_of(first).identity_key == settings_of(second).identity_key
     assert len(first.config["SECRET_KEY"]) >= 32
 
 
@@ -51,7 +54,7 @@ def test_two_installs_get_different_secrets(monkeypatch: pytest.MonkeyPatch, tmp
         monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / name))
         monkeypatch.delenv("SECRET_KEY", raising=False)
         monkeypatch.delenv("IDENTITY_KEY", raising=False)
-        keys.append(create_app().config["IDENTITY_KEY"])
+        keys.append(settings_of(create_app()).identity_key)
     assert keys[0] != keys[1]
 
 
@@ -64,9 +67,9 @@ def test_environment_overrides_defaults(
     monkeypatch.setenv("MAX_UPLOAD_MB", "50")
     app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("other.sqlite3")
-    assert app.config["MEDIA_ROOT"] == str(tmp_path / "evidence")
+    assert settings_of(app).media_root == str(tmp_path / "evidence")
     assert app.config["SECRET_KEY"] == "s" * 40
-    assert app.config["MAX_UPLOAD_MB"] == 50
+    assert settings_of(app).max_upload_mb == 50
     assert not (bare_env / "secret_key").exists()
 
 
@@ -134,3 +137,52 @@ def test_sqlite_wal_is_checkpointed_in_the_background_not_by_requests(tmp_path: 
     assert path.stat().st_size >= 200 * 4000
     with app.app_context():
         db.engine.dispose()
+
+
+def test_every_setting_can_be_set_from_the_environment_and_is_documented():
+    """Settings.from_env reads each field from its capitalised name, and README's
+    Configuration table names every one of them."""
+    readme = Path("README.md").read_text()
+    table = readme[readme.index("## Configuration") : readme.index("## Layout")]
+    names = [f.name.upper() for f in dataclasses.fields(Settings)]
+    assert [n for n in names if f"`{n}`" not in table] == []
+
+    s = Settings.from_env(
+        {
+            "SQLITE_BUSY_TIMEOUT_MS": "1234",
+            "LOG_LEVEL": "WARNING",
+            "MEDIA_QUOTA_BYTES": "1048576",
+            "PUSH_ALLOW_HTTP_LOOPBACK": "1",
+            "PUSH_ENDPOINT_HOSTS": "a.example, b.example,",
+            "REVIEWER_DIGEST_SETTLE_SECONDS": "5",
+            "DEDUP_RADIUS_M": "",  # empty: the default
+        }
+    )
+    assert (s.sqlite_busy_timeout_ms, s.log_level, s.media_quota_bytes) == (1234, "WARNING", 2**20)
+    assert s.push_allow_http_loopback is True
+    assert s.push_endpoint_hosts == ("a.example", "b.example")
+    assert s.reviewer_digest_settle_seconds == 5.0
+    assert s.dedup_radius_m == Settings().dedup_radius_m
+    with pytest.raises(ValueError, match="MAX_UPLOAD_MB"):
+        Settings.from_env({"MAX_UPLOAD_MB": "lots"})
+
+
+def test_settings_are_built_once_from_the_environment_and_the_test_config(
+    bare_env: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("SQLITE_BUSY_TIMEOUT_MS", "777")
+    monkeypatch.setenv("LOG_LEVEL", "ERROR")
+    monkeypatch.setenv("MEDIA_QUOTA_BYTES", "4096")
+    monkeypatch.setenv("DEDUP_RADIUS_M", "100")
+    app = create_app({"DEDUP_RADIUS_M": 300.0, "TESTING": True})
+    settings = settings_of(app)
+    assert settings.dedup_radius_m == 300.0  # the test config wins over the environment
+    assert settings.media_quota_bytes == 4096 and settings.sqlite_busy_timeout_ms == 777
+    assert app.config["TESTING"] is True and "DEDUP_RADIUS_M" not in app.config
+    assert logging.getLogger("server").level == logging.ERROR
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 777
+        assert current_settings() is settings
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.max_upload_mb = 1  # type: ignore[misc]
+    logging.getLogger("server").setLevel(logging.INFO)

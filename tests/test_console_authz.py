@@ -16,8 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from server.extensions import db
-from server.models import StatusEvent
-from server.models.geo import Case
+from server.models import Case, StatusEvent
 from tests.test_console import World, build_world, login, session_for
 
 LOGIN = "login"  # a redirect to the login page
@@ -47,6 +46,11 @@ MATRIX: dict[tuple[str, str], Row] = {
         {},
         (LOGIN, LOGIN, 404, 200, 404, 200),
     ),
+    ("console.district_boundary", "GET"): (
+        lambda w: "/console/districts/006/boundary.geojson",
+        {},
+        (LOGIN, LOGIN, 404, 200, 404, 200),
+    ),
     ("console.media", "GET"): (
         lambda w: f"/console/media/{w.media['a1']}",
         {},
@@ -62,6 +66,26 @@ MATRIX: dict[tuple[str, str], Row] = {
         lambda w: {"report_id": w.reports["a2"], "reason": "another car"},
         (401, 401, 404, 302, 404, 302),
     ),
+    ("console.merge", "POST"): (  # an unknown other case: refused, the world stays as it is
+        lambda w: f"/console/cases/{w.cases['A']}/merge",
+        {"other": "00000000"},
+        (401, 401, 404, 302, 404, 302),
+    ),
+    ("console.penalty", "POST"): (  # a pending case: refused, the world stays as it is
+        lambda w: f"/console/cases/{w.cases['A3']}/penalty",
+        {"penalty_no": "QĐ-1"},
+        (401, 401, 404, 302, 404, 302),
+    ),
+    ("console.reopen", "POST"): (  # a pending case: refused, the world stays as it is
+        lambda w: f"/console/cases/{w.cases['A3']}/reopen",
+        {"reason": "xem lại theo yêu cầu"},
+        (401, 401, 404, 302, 404, 302),
+    ),
+    ("console.bulk_reject", "POST"): (
+        lambda w: "/console/queue/reject",
+        lambda w: {"case": f"{w.cases['A3']}:1", "reason_code": "duplicate"},
+        (401, 401, 404, 302, 404, 302),
+    ),
     ("console.reveal", "GET"): (
         lambda w: f"/console/reports/{w.reports['a1']}/reveal",
         {},
@@ -72,10 +96,10 @@ MATRIX: dict[tuple[str, str], Row] = {
         {"reason": "court order 12/2026 requires it"},
         (401, 401, 403, 403, 404, 200),
     ),
-    ("console.reveals", "GET"): (
+    ("console.reveals", "GET"): (  # a supervisor reads their own province's log
         lambda w: "/console/reveals",
         {},
-        (LOGIN, LOGIN, 403, 403, 403, 403),
+        (LOGIN, LOGIN, 403, 403, 200, 200),
     ),
     ("console.audit_log", "GET"): (
         lambda w: "/console/audit",
@@ -116,6 +140,42 @@ MATRIX: dict[tuple[str, str], Row] = {
         lambda w: "/console/push/subscription/delete",
         {"endpoint": "https://fcm.googleapis.com/fcm/send/authz-matrix"},
         (401, 401, 204, 204, 204, 204),
+    ),
+    # statistics (issue 13): every console user, for the districts they may see
+    ("console.stats_dashboard", "GET"): (
+        lambda w: "/console/stats?preset=9m&year=2026",
+        {},
+        (LOGIN, LOGIN, 200, 200, 200, 200),
+    ),
+    ("console.stats_workbook", "GET"): (
+        lambda w: "/console/stats/review.xlsx?preset=year&year=2026",
+        {},
+        (LOGIN, LOGIN, 200, 200, 200, 200),
+    ),
+    ("console.stats_cases_csv", "GET"): (
+        lambda w: "/console/stats/cases.csv?preset=year&year=2026",
+        {},
+        (LOGIN, LOGIN, 200, 200, 200, 200),
+    ),
+    ("console.stats_hotspots", "GET"): (
+        lambda w: "/console/stats/hotspots?preset=year&year=2026",
+        {},
+        (LOGIN, LOGIN, 200, 200, 200, 200),
+    ),
+    ("console.stats_accidents", "GET"): (
+        lambda w: "/console/stats/accidents",
+        {},
+        (LOGIN, LOGIN, 403, 403, 200, 200),
+    ),
+    ("console.stats_accidents", "POST"): (  # a district of province 01: not the other's
+        lambda w: "/console/stats/accidents",
+        {"district": "006", "month": "2026-03", "crashes": "1", "deaths": "0", "injuries": "1"},
+        (401, 401, 403, 403, 422, 302),
+    ),
+    ("console.stats_accidents_import", "POST"): (  # no file: refused, nothing written
+        lambda w: "/console/stats/accidents/import",
+        {},
+        (401, 401, 403, 403, 422, 422),
     ),
     # last: forwarding moves case A3 away from the right reviewer.
     ("console.forward", "POST"): (

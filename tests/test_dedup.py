@@ -31,13 +31,19 @@ from server.dedup import (
     EARTH_RADIUS_M,
     HEIF_SUPPORTED,
     DedupConfig,
+    Receipt,
     ReportFacts,
     candidate_window,
     find_case,
+    find_match,
+    first_reporter,
     hamming,
     haversine_m,
     join_reason,
     perceptual_hash,
+    photo_distance,
+    plates_compatible,
+    usable_phash,
 )
 
 W, H = 640, 480
@@ -284,6 +290,71 @@ def test_perceptual_hash_raises_for_a_missing_file(tmp_path: Path) -> None:
         perceptual_hash(tmp_path / "nope.jpg")
 
 
+def _noisy_grey(sigma: float, seed: int = 1) -> Image.Image:
+    rng = random.Random(seed)
+    img = Image.new("L", (W, H))
+    img.putdata([max(0, min(255, round(rng.gauss(128, sigma)))) for _ in range(W * H)])
+    return img.convert("RGB")
+
+
+def _faint_gradient() -> Image.Image:
+    img = Image.new("L", (W, H))
+    img.putdata([120 + (10 * x) // W for _ in range(H) for x in range(W)])
+    return img.convert("RGB")
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        pytest.param(lambda: Image.new("RGB", (W, H), (255, 255, 255)), id="white"),
+        pytest.param(lambda: Image.new("RGB", (W, H), (0, 0, 0)), id="black"),
+        pytest.param(lambda: Image.new("RGB", (W, H), (128, 128, 128)), id="grey"),
+        pytest.param(lambda: _noisy_grey(8), id="grey_with_sensor_noise"),
+        pytest.param(_faint_gradient, id="faint_gradient"),
+        pytest.param(lambda: Image.new("RGB", (W, H), (20, 20, 30)), id="lens_cap"),
+    ],
+)
+@pytest.mark.parametrize("encode", [png, lambda img: jpeg(img, quality=60)], ids=["png", "jpeg"])
+def test_uniform_or_near_blank_images_get_no_hash(
+    image: Callable[[], Image.Image], encode: Callable[[Image.Image], bytes]
+) -> None:
+    # Their pHash would be all zeros (or noise): two blank photos must never "match".
+    assert perceptual_hash(encode(image())) is None
+
+
+def test_a_dark_but_real_scene_still_hashes() -> None:
+    dark = ImageEnhance.Brightness(scene(9)).enhance(0.25)
+    h = perceptual_hash(png(dark))
+    assert h is not None and usable_phash(h)
+
+
+def test_the_hash_is_the_same_as_before_the_blank_check() -> None:
+    # Stored hashes stay comparable: the reduction is the one imagehash makes itself.
+    import imagehash
+
+    for seed in (1, 2, 3):
+        assert perceptual_hash(png(scene(seed))) == str(imagehash.phash(scene(seed)))
+
+
+@pytest.mark.parametrize(
+    ("hex_hash", "usable"),
+    [
+        ("0000000000000000", False),
+        ("8000000000000000", False),
+        ("0000000000000007", False),
+        ("000000000000000f", True),
+        ("fffffffffffffff0", True),
+        ("fffffffffffffffe", False),
+        ("ffffffffffffffff", False),
+        ("a5a5a5a5a5a5a5a5", True),
+        ("a5a5", False),
+        ("zzzzzzzzzzzzzzzz", False),
+    ],
+)
+def test_usable_phash_rejects_degenerate_and_malformed_hashes(hex_hash: str, usable: bool) -> None:
+    assert usable_phash(hex_hash) is usable
+
+
 # --------------------------------------------------------------------------- hamming
 
 
@@ -334,7 +405,7 @@ def test_haversine_distance_matches_known_values(
 
 HOAN_KIEM = (21.0285, 105.8542)
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=timezone(timedelta(hours=7)))
-PHASH_A = "0000000000000000"
+PHASH_A = "a5a5a5a5a5a5a5a5"  # 32 of 64 bits set, as real pHashes have
 
 
 def moved(lat: float, lon: float, bearing_deg: float, distance_m: float) -> tuple[float, float]:
@@ -350,7 +421,7 @@ def moved(lat: float, lon: float, bearing_deg: float, distance_m: float) -> tupl
 
 def phash_with_bits(n: int) -> str:
     """A hash exactly ``n`` bits away from PHASH_A."""
-    return f"{(1 << n) - 1:016x}"
+    return f"{int(PHASH_A, 16) ^ ((1 << n) - 1):016x}"
 
 
 def facts(
@@ -363,6 +434,7 @@ def facts(
     sha: tuple[str, ...] = (),
     phash: tuple[str, ...] = (),
     at: tuple[float, float] = HOAN_KIEM,
+    district: str | None = "002",
 ) -> ReportFacts:
     lat, lon = moved(*at, 90.0, metres_east) if metres_east else at
     return ReportFacts(
@@ -374,6 +446,7 @@ def facts(
         captured_at=T0 + timedelta(minutes=minutes),
         media_sha256=frozenset(sha),
         media_phash=frozenset(phash),
+        district_code=district,
     )
 
 
@@ -499,23 +572,89 @@ FAR_AWAY = (10.7769, 106.7009)  # Ho Chi Minh City, ~1,140 km from Hoan Kiem
             id="no_plate_similar_photo_joins",
         ),
         pytest.param(
-            facts(sha=(SHA_1,), violation="red_light", plate="moto:29B11234"),
+            facts(sha=(SHA_1,), plate="moto:29B11234"),
             facts(
                 "r-old",
                 sha=(SHA_1,),
-                violation="wrong_way",
-                plate="car:51F99999",
+                plate=None,
                 at=FAR_AWAY,
                 minutes=3 * 24 * 60,
+                district="760",
             ),
             "same_media",
-            id="shared_file_joins_whatever_distance_time_plate_or_violation",
+            id="shared_file_joins_whatever_distance_time_or_district",
+        ),
+        pytest.param(
+            facts(sha=(SHA_1,), plate="moto:29B11234"),
+            facts("r-old", sha=(SHA_1,), plate="car:51F99999"),
+            None,
+            id="shared_file_with_incompatible_plates_stays_apart",
+        ),
+        pytest.param(
+            facts(sha=(SHA_1,), violation="red_light"),
+            facts("r-old", sha=(SHA_1,), violation="wrong_way"),
+            None,
+            id="shared_file_with_another_violation_stays_apart",
         ),
         pytest.param(
             facts(phash=(PHASH_A,)),
-            facts("r-old", phash=(phash_with_bits(THRESHOLD),), at=FAR_AWAY, minutes=-600),
+            facts("r-old", phash=(phash_with_bits(THRESHOLD),), metres_east=149, minutes=-30),
             "similar_media",
-            id="photo_at_threshold_distance_joins_whatever_the_distance",
+            id="photo_at_threshold_distance_joins_within_radius_and_window",
+        ),
+        pytest.param(
+            facts(phash=(PHASH_A,)),
+            facts("r-old", phash=(PHASH_A,), at=FAR_AWAY, minutes=-600),
+            None,
+            id="identical_photo_hash_far_away_stays_apart",
+        ),
+        pytest.param(
+            facts(plate=None, phash=(PHASH_A,)),
+            facts("r-old", plate=None, phash=(phash_with_bits(2),), metres_east=151),
+            None,
+            id="similar_photo_beyond_radius_stays_apart",
+        ),
+        pytest.param(
+            facts(plate=None, phash=(PHASH_A,)),
+            facts("r-old", plate=None, phash=(phash_with_bits(2),), minutes=-31),
+            None,
+            id="similar_photo_outside_window_stays_apart",
+        ),
+        pytest.param(
+            facts(plate=None, phash=(PHASH_A,)),
+            facts("r-old", plate=None, phash=(phash_with_bits(2),), district="001"),
+            None,
+            id="similar_photo_in_another_district_stays_apart",
+        ),
+        pytest.param(
+            facts(plate="car:30A11111", phash=(PHASH_A,)),
+            facts("r-old", plate="car:29C24680", phash=(phash_with_bits(4),), minutes=-15),
+            None,
+            id="similar_photo_of_two_plates_at_one_corner_stays_apart",
+        ),
+        pytest.param(
+            facts(plate="car:30A11111", phash=(PHASH_A,)),
+            facts("r-old", plate=None, phash=(phash_with_bits(4),), minutes=-15),
+            "similar_media",
+            id="similar_photo_plate_and_no_plate_joins",
+        ),
+        pytest.param(
+            facts(violation="red_light", plate=None, phash=(PHASH_A,)),
+            facts("r-old", violation="no_helmet", plate=None, phash=(PHASH_A,)),
+            None,
+            id="similar_photo_of_another_violation_stays_apart",
+        ),
+        pytest.param(
+            facts(plate=None, phash=("0000000000000000",)),
+            facts("r-old", plate=None, phash=("0000000000000000",)),
+            None,
+            id="blank_image_hashes_never_join",
+        ),
+        pytest.param(
+            facts(plate=None, phash=("8000000000000000",)),
+            facts("r-old", plate=None, phash=("8000000000000001",)),
+            None,
+            id="degenerate_hashes_never_join",
         ),
         pytest.param(
             facts(plate=None, phash=(PHASH_A,)),
@@ -578,6 +717,35 @@ def test_real_near_duplicate_photos_join_as_similar_media() -> None:
     assert join_reason(new, facts("r-other", plate=None, phash=(other,)), CFG) is None
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "compatible"),
+    [
+        pytest.param((), (), True, id="no_plates"),
+        pytest.param(("car:30A11111",), (), True, id="plate_and_none"),
+        pytest.param((None,), ("",), True, id="none_and_empty_are_no_plate"),
+        pytest.param(("car:30A11111",), ("car:30A11111",), True, id="same_key"),
+        pytest.param(("car:30A11111",), ("car:29C24680",), False, id="two_plates"),
+        pytest.param(("car:30A11111",), ("moto:30A11111",), False, id="same_text_other_class"),
+        pytest.param(
+            ("car:30A11111",), ("car:30A11111", "car:30A11117"), True, id="within_merged_case"
+        ),
+        pytest.param(
+            ("car:30A11111", "car:29C24680"), ("car:29C24680", "car:51F99999"), False,
+            id="overlapping_but_neither_holds_the_other",
+        ),
+    ],
+)  # fmt: skip
+def test_plates_compatible(a: tuple, b: tuple, compatible: bool) -> None:
+    assert plates_compatible(a, b) is compatible
+    assert plates_compatible(b, a) is compatible
+
+
+def test_photo_distance_is_the_closest_usable_pair() -> None:
+    assert photo_distance({PHASH_A}, {phash_with_bits(6), phash_with_bits(3)}) == 3
+    assert photo_distance({PHASH_A, "0000000000000000"}, {"0000000000000000"}) is None
+    assert photo_distance(set(), {PHASH_A}) is None
+
+
 # --------------------------------------------------------------------------- find_case
 
 
@@ -638,6 +806,141 @@ def test_find_case_ignores_the_report_itself() -> None:
 def test_find_case_accepts_a_one_shot_iterator() -> None:
     candidates = iter([("case-1", facts("r1", minutes=-1))])
     assert find_case(facts(), candidates, CFG) == ("case-1", "same_plate")
+
+
+CAR_A, CAR_B = "car:30A11111", "car:29C24680"
+
+
+def test_find_match_never_joins_a_case_holding_another_plate() -> None:
+    # The new car shares a file with a report without a plate, in a case of another car.
+    new = facts(plate=CAR_A, sha=(SHA_1,))
+    candidates = [("case-b", facts("r1", plate=None, sha=(SHA_1,)))]
+    assert find_match(new, candidates, CFG) is not None  # the report alone would do
+    assert find_match(new, candidates, CFG, case_plates={"case-b": frozenset({CAR_B})}) is None
+    joined = find_match(new, candidates, CFG, case_plates={"case-b": frozenset({CAR_A})})
+    assert joined == ("case-b", "same_media", "r1")
+
+
+def test_find_match_checks_a_whole_case_against_the_given_own_plates() -> None:
+    # A case merge: the new report has no plate, but its case holds car A.
+    new = facts(plate=None, phash=(PHASH_A,))
+    candidates = [("case-b", facts("r1", plate=None, phash=(phash_with_bits(2),)))]
+    plates = {"case-b": frozenset({CAR_B})}
+    assert find_match(new, candidates, CFG, plates) == ("case-b", "similar_media", "r1")
+    assert find_match(new, candidates, CFG, plates, own_plates={CAR_A}) is None
+
+
+def test_find_match_prefers_the_closest_photo_over_an_earlier_one() -> None:
+    new = facts(plate=None, phash=(PHASH_A,))
+    candidates = [
+        ("case-early", facts("r1", plate=None, phash=(phash_with_bits(8),), minutes=-20)),
+        ("case-close", facts("r2", plate=None, phash=(phash_with_bits(1),), minutes=-5)),
+    ]
+    assert find_match(new, candidates, CFG) == ("case-close", "similar_media", "r2")
+
+
+@pytest.mark.parametrize(
+    ("bits_a", "bits_b", "expected"),
+    [
+        pytest.param(0, 6, "case-a", id="a_copy_of_one_car_joins_it"),
+        pytest.param(0, 4, "case-a", id="nearer_by_the_margin_joins"),
+        pytest.param(2, 4, None, id="almost_as_close_to_two_cars_joins_neither"),
+        pytest.param(4, 4, None, id="as_close_to_two_cars_joins_neither"),
+    ],
+)
+def test_a_photo_without_plate_like_two_cars_joins_only_a_clearly_nearer_one(
+    bits_a: int, bits_b: int, expected: str | None
+) -> None:
+    new = facts(plate=None, phash=(PHASH_A,))
+    candidates = [
+        ("case-a", facts("r1", plate=CAR_A, phash=(phash_with_bits(bits_a),), minutes=-15)),
+        ("case-b", facts("r2", plate=CAR_B, phash=(phash_with_bits(bits_b),), minutes=-1)),
+    ]
+    found = find_match(new, candidates, CFG)
+    assert (found.case_id if found else None) == expected
+
+
+def test_two_cases_without_plates_are_no_ambiguity() -> None:
+    new = facts(plate=None, phash=(PHASH_A,))
+    candidates = [
+        ("case-a", facts("r1", plate=None, phash=(phash_with_bits(2),))),
+        ("case-b", facts("r2", plate=None, phash=(phash_with_bits(4),))),
+    ]
+    assert find_match(new, candidates, CFG) == ("case-a", "similar_media", "r1")
+
+
+# --------------------------------------------------------------------------- first reporter
+
+RECEIVED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+SETTLE = timedelta(minutes=30)
+
+
+def receipt(
+    report_id: str, claimed_min: float, received_min: float, evidence_min: float | None
+) -> Receipt:
+    """Times in minutes from RECEIVED: claimed capture, report receipt, evidence receipt."""
+    return Receipt(
+        report_id=report_id,
+        captured_at=RECEIVED + timedelta(minutes=claimed_min),
+        received_at=RECEIVED + timedelta(minutes=received_min),
+        evidence_at=None if evidence_min is None else RECEIVED + timedelta(minutes=evidence_min),
+    )
+
+
+@pytest.mark.parametrize(
+    ("receipts", "first"),
+    [
+        pytest.param([], None, id="no_reports"),
+        pytest.param([receipt("a", -5, 0, 1)], "a", id="one_report"),
+        pytest.param(
+            [receipt("honest", -5, 0, 1), receipt("backdated", -24 * 60, 60, None)],
+            "honest",
+            id="backdated_report_without_evidence_is_not_first",
+        ),
+        pytest.param(
+            [receipt("honest", -5, 0, 1), receipt("backdated", -24 * 60, 60, 70)],
+            "honest",
+            id="backdated_claim_with_late_evidence_is_not_first",
+        ),
+        pytest.param(
+            [receipt("later_claim", -2, 0, 1), receipt("earlier_claim", -10, 5, 20)],
+            "earlier_claim",
+            id="evidence_within_settle_ordered_by_claim",
+        ),
+        pytest.param(
+            [receipt("first_in", -2, 0, 1), receipt("claims_earlier", -10, 5, 40)],
+            "first_in",
+            id="evidence_beyond_settle_ordered_by_receipt",
+        ),
+        pytest.param([receipt("a", -5, 0, 1), receipt("b", -5, 0, 1)], "a", id="full_tie_by_id"),
+        pytest.param(
+            [receipt("a", 0, 0, 0), receipt("b", -1, 0, 20), receipt("c", -30, 0, 40)],
+            "b",
+            id="anchored_at_the_earliest_evidence_not_chained",
+        ),
+        pytest.param(
+            [receipt("sent_first", 3, 0, None), receipt("claims_earlier", 1, 2, None)],
+            "claims_earlier",
+            id="no_evidence_anywhere_receipts_within_settle_ordered_by_claim",
+        ),
+        pytest.param(
+            [receipt("sent_first", 3, 0, None), receipt("claims_earlier", -600, 45, None)],
+            "sent_first",
+            id="no_evidence_anywhere_late_receipt_is_not_first",
+        ),
+    ],
+)
+def test_first_reporter_rests_on_the_servers_receipt_of_the_evidence(
+    receipts: list[Receipt], first: str | None
+) -> None:
+    assert first_reporter(receipts, SETTLE) == first
+    assert first_reporter(reversed(receipts), SETTLE) == first
+
+
+def test_first_reporter_settle_interval_is_a_parameter() -> None:
+    receipts = [receipt("first_in", -2, 0, 1), receipt("claims_earlier", -10, 5, 40)]
+    assert first_reporter(receipts, timedelta(minutes=30)) == "first_in"
+    assert first_reporter(receipts, timedelta(minutes=45)) == "claims_earlier"
 
 
 # --------------------------------------------------------------------------- candidate_window

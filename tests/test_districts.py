@@ -17,8 +17,15 @@ import pytest
 import sqlalchemy as sa
 
 from server.extensions import db
-from server.models import Report
-from server.models.geo import Case, CaseEvent, District, DistrictImport, PoliceUnit, Province
+from server.models import (
+    Case,
+    CaseEvent,
+    District,
+    DistrictImport,
+    PoliceUnit,
+    Province,
+    Report,
+)
 from tests.factories import Api, MediaFile, report_body
 from tests.media_factory import make_photo
 
@@ -232,7 +239,7 @@ def test_import_without_a_file_loads_the_shipped_boundaries_with_the_same_answer
     assert "provinces: 62 inserted" in result.output
     assert len(rows(app, PoliceUnit)) == 692
     with app.app_context():
-        from server.services import routing
+        from server.services import districts as routing
 
         assert routing.boundary_token() is not None
     after = {p: send(client, *p, plate="")["district"] for p in probes}

@@ -12,12 +12,14 @@ import sqlalchemy as sa
 
 from server.extensions import db
 from server.models import Media, StatusEvent
+from server.settings import override, settings_of
 from server.storage import MediaStore
 from tests.factories import (
     HANOI,
     Api,
     BrokenStream,
     MediaFile,
+    blob_files,
     photo,
     report_body,
     send_with_body,
@@ -31,13 +33,8 @@ def put_with_short_body(api: Api, url: str, stream, announced: int):
     return send_with_body(api, "PUT", url, headers, stream, announced)
 
 
-def blob_files(app) -> list[Path]:
-    root = Path(app.config["MEDIA_ROOT"]) / "blobs"
-    return [Path(d, f) for d, _, fs in os.walk(root) for f in fs]
-
-
 def tmp_files(app) -> list[str]:
-    return os.listdir(Path(app.config["MEDIA_ROOT"]) / "tmp")
+    return os.listdir(Path(settings_of(app).media_root) / "tmp")
 
 
 @pytest.fixture
@@ -59,7 +56,7 @@ def test_upload_stores_bytes_identical_under_their_hash_and_reads_exif(app, api)
     assert exif["altitude"] == pytest.approx(12.5)
     assert exif["taken_at"] == "2026-11-20T08:15:00+07:00"
     assert (exif["make"], exif["model"], exif["orientation"]) == ("Samsung", "Galaxy A05", 6)
-    stored = MediaStore(app.config["MEDIA_ROOT"]).blob_path(media.decl["sha256"])
+    stored = MediaStore(settings_of(app).media_root).blob_path(media.decl["sha256"])
     assert stored.read_bytes() == media.data
     assert tmp_files(app) == []
 
@@ -136,7 +133,7 @@ def test_full_disk_answers_507_and_leaves_no_file(app, api):
     media = MediaFile(make_jpeg(size=(800, 600), seed=5))
     rid = str(uuid.uuid4())
     api.put_report(rid, report_body([media]))
-    app.config["MEDIA_QUOTA_BYTES"] = len(media.data) // 2
+    override(app, MEDIA_QUOTA_BYTES=len(media.data) // 2)
     app.extensions.pop("roadwatch.media_store", None)
     resp = api.put_media(rid, media)
     assert resp.status_code == 507
@@ -144,7 +141,7 @@ def test_full_disk_answers_507_and_leaves_no_file(app, api):
     assert resp.headers["Retry-After"]
     assert blob_files(app) == [] and tmp_files(app) == []
     # Space again: the same upload now succeeds.
-    app.config["MEDIA_QUOTA_BYTES"] = 0
+    override(app, MEDIA_QUOTA_BYTES=0)
     app.extensions.pop("roadwatch.media_store", None)
     assert api.put_media(rid, media).status_code == 201
 

@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet
 from server.extensions import db
 from server.identity import decrypt_identity
 from server.models import Report
+from server.settings import override, settings_of
 from tests.factories import (
     SECRET_NAME,
     SECRET_NATIONAL_ID,
@@ -52,7 +53,7 @@ def test_identity_is_encrypted_at_rest_and_the_key_is_not_in_the_database(app, c
     api.put_media(rid, media)
     dump = dump_database(app)
     assert_no_secret(dump)
-    assert app.config["IDENTITY_KEY"] not in dump
+    assert settings_of(app).identity_key not in dump
     with app.app_context():
         report = db.session.get(Report, rid)
         assert decrypt_identity(report.identity_ciphertext) == {
@@ -121,8 +122,8 @@ def test_rotated_keys_still_decrypt_old_records(app, client):
     api = Api.register(client)
     rid = str(uuid.uuid4())
     api.put_report(rid, report_body())
-    old_key = app.config["IDENTITY_KEY"]
-    app.config["IDENTITY_KEY"] = f"{Fernet.generate_key().decode()},{old_key}"
+    old_key = settings_of(app).identity_key
+    override(app, IDENTITY_KEY=f"{Fernet.generate_key().decode()},{old_key}")
     with app.app_context():
         report = db.session.get(Report, rid)
         assert decrypt_identity(report.identity_ciphertext)["name"] == SECRET_NAME
@@ -132,7 +133,7 @@ def test_a_wrong_key_fails_without_revealing_anything(app, client):
     api = Api.register(client)
     rid = str(uuid.uuid4())
     api.put_report(rid, report_body())
-    app.config["IDENTITY_KEY"] = Fernet.generate_key().decode()
+    override(app, IDENTITY_KEY=Fernet.generate_key().decode())
     with app.app_context():
         report = db.session.get(Report, rid)
         with pytest.raises(RuntimeError) as err:

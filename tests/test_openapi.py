@@ -2,9 +2,12 @@
 
 import re
 
+import pytest
 from openapi_spec_validator import validate
 
-from sync.schemas import ReportInSchema
+from server.api.openapi import operations
+from server.api.operations import Reply, dump_reply, operation
+from sync.schemas import DeviceOutSchema, ReportInSchema
 
 
 def test_openapi_document_is_valid_and_lists_the_endpoints(client):
@@ -49,3 +52,45 @@ def test_every_api_route_and_method_is_in_the_document(app, client):
             if method.lower() not in spec["paths"].get(path, {}):
                 missing.append(f"{method} {path}")
     assert missing == []
+
+
+def test_every_operation_has_a_unique_operation_id(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    ids = [
+        op.get("operationId")
+        for item in spec["paths"].values()
+        for method, op in item.items()
+        if method != "parameters"
+    ]
+    assert None not in ids
+    assert len(ids) == len(set(ids))
+
+
+def test_each_documented_response_schema_is_the_one_the_view_dumps(app, client):
+    """The document's response schema is the schema of the view's ``@operation``, which
+    dumps the view's JSON body (tests/test_wire_format.py checks the bodies)."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    components = spec["components"]["schemas"]
+    checked = 0
+    for path, method, op in operations(app):
+        assert op is not None, f"{method.upper()} {path} has no @operation"
+        for status, reply in op.responses.items():
+            content = spec["paths"][path][method]["responses"][str(status)].get("content")
+            if reply.schema is None:
+                assert content is None or "application/json" not in content
+                continue
+            ref = content["application/json"]["schema"]["$ref"]
+            documented = components[ref.rsplit("/", 1)[1]]["properties"]
+            assert set(documented) == set(reply.schema().dump_fields), (method, path, status)
+            checked += 1
+    assert checked >= 10
+
+
+def test_a_json_body_for_an_undocumented_status_is_refused():
+    @operation(operation_id="x", summary="x", responses={200: Reply("ok", DeviceOutSchema)})
+    def view():
+        return {"device_id": "d", "token": "t"}, 201
+
+    with pytest.raises(TypeError, match="201"):
+        view()
+    assert dump_reply(view.openapi, {}, ("", 204)) == ("", 204)

@@ -7,7 +7,6 @@ checks the VAPID JWT and decrypts every message, as a browser would.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -18,22 +17,14 @@ from server.models import Report, utcnow
 from server.models.push import PushMessage, PushSubscription
 from server.services import push
 from server.services.status import set_status
+from server.settings import override
 from tests.factories import Api, report_body
-from tests.live import serve
 from tests.push_service import PushService
 
 
 @pytest.fixture
-def service() -> Iterator[tuple[PushService, str]]:
-    svc = PushService()
-    with serve(svc.app) as url:
-        yield svc, url
-
-
-@pytest.fixture
 def api(app, client) -> Api:
-    app.config["PUSH_ALLOW_HTTP_LOOPBACK"] = True
-    app.config["PUSH_DELIVERY"] = "worker"
+    override(app, PUSH_ALLOW_HTTP_LOOPBACK=True, PUSH_DELIVERY="worker")
     return Api.register(client)
 
 
@@ -79,8 +70,8 @@ def test_vapid_key_is_generated_once_kept_and_served(app, client, runner):
     assert "kept" in again.output and public in again.output
 
 
-def test_subscribe_then_resubscribe_updates_the_same_row(app, api, service):
-    svc, url = service
+def test_subscribe_then_resubscribe_updates_the_same_row(app, api, push_service):
+    svc, url = push_service
     _, first = subscribe(api, svc, url, "phone")
     _, again = subscribe(api, svc, url, "phone", lang="en")
     assert (first.status_code, again.status_code) == (201, 200)
@@ -105,9 +96,9 @@ def test_endpoints_outside_known_push_services_are_refused(api, endpoint):
 
 
 def test_a_decision_is_delivered_encrypted_with_ids_and_text_in_the_users_language(
-    app, api, service
+    app, api, push_service
 ):
-    svc, url = service
+    svc, url = push_service
     vi, _ = subscribe(api, svc, url, "vi-phone", "vi")
     en, _ = subscribe(api, svc, url, "en-phone", "en")
     rid = str(uuid.uuid4())
@@ -128,15 +119,15 @@ def test_a_decision_is_delivered_encrypted_with_ids_and_text_in_the_users_langua
     assert deliver(app).sent == 0  # delivered once
 
 
-def test_steps_of_the_sync_itself_are_not_pushed(app, api, service):
-    svc, url = service
+def test_steps_of_the_sync_itself_are_not_pushed(app, api, push_service):
+    svc, url = push_service
     subscribe(api, svc, url, "phone")
     api.put_report(str(uuid.uuid4()), report_body())  # awaiting_evidence
     assert messages(app) == []
 
 
-def test_message_is_written_in_the_same_transaction_as_the_change(app, api, service):
-    svc, url = service
+def test_message_is_written_in_the_same_transaction_as_the_change(app, api, push_service):
+    svc, url = push_service
     subscribe(api, svc, url, "phone")
     rid = str(uuid.uuid4())
     api.put_report(rid, report_body())
@@ -149,8 +140,8 @@ def test_message_is_written_in_the_same_transaction_as_the_change(app, api, serv
 
 
 @pytest.mark.parametrize("gone", [404, 410])
-def test_a_dead_subscription_is_deleted(app, api, service, gone):
-    svc, url = service
+def test_a_dead_subscription_is_deleted(app, api, push_service, gone):
+    svc, url = push_service
     sub, _ = subscribe(api, svc, url, "phone")
     sub.answers.append(gone)
     rid = str(uuid.uuid4())
@@ -163,8 +154,8 @@ def test_a_dead_subscription_is_deleted(app, api, service, gone):
 
 
 @pytest.mark.parametrize("busy", [429, 500, 503])
-def test_busy_push_service_is_retried_later_then_delivered_once(app, api, service, busy):
-    svc, url = service
+def test_busy_push_service_is_retried_later_then_delivered_once(app, api, push_service, busy):
+    svc, url = push_service
     sub, _ = subscribe(api, svc, url, "phone")
     sub.answers.extend([busy, busy])
     rid = str(uuid.uuid4())
@@ -182,8 +173,8 @@ def test_busy_push_service_is_retried_later_then_delivered_once(app, api, servic
     assert sub.received[0]["body"] == "Cần bổ sung thông tin: Cần ảnh rõ biển số xe"
 
 
-def test_gives_up_after_too_many_attempts_and_on_a_permanent_error(app, api, service):
-    svc, url = service
+def test_gives_up_after_too_many_attempts_and_on_a_permanent_error(app, api, push_service):
+    svc, url = push_service
     sub, _ = subscribe(api, svc, url, "phone")
     sub.answers.extend([400])
     rid = str(uuid.uuid4())
@@ -194,9 +185,9 @@ def test_gives_up_after_too_many_attempts_and_on_a_permanent_error(app, api, ser
     assert msg.dead_at is not None and msg.sent_at is None
 
 
-def test_a_worker_that_died_mid_send_lets_the_message_be_retried(app, api, service):
+def test_a_worker_that_died_mid_send_lets_the_message_be_retried(app, api, push_service):
     """Claimed messages carry a lease; when it runs out they are due again."""
-    svc, url = service
+    svc, url = push_service
     subscribe(api, svc, url, "phone")
     rid = str(uuid.uuid4())
     api.put_report(rid, report_body())
@@ -211,8 +202,8 @@ def test_a_worker_that_died_mid_send_lets_the_message_be_retried(app, api, servi
     assert deliver(app).sent == 1
 
 
-def test_push_worker_command_delivers_once(app, api, service, runner):
-    svc, url = service
+def test_push_worker_command_delivers_once(app, api, push_service, runner):
+    svc, url = push_service
     sub, _ = subscribe(api, svc, url, "phone")
     rid = str(uuid.uuid4())
     api.put_report(rid, report_body())

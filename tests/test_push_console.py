@@ -7,7 +7,6 @@ which checks the VAPID JWT and decrypts each message as a browser would. Distric
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -16,13 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from server.extensions import db
-from server.models import Report
-from server.models.accounts import User
-from server.models.geo import Case
-from server.models.push import DigestCursor, PushMessage, PushSubscription
+from server.models import Case, DigestCursor, PushMessage, PushSubscription, Report, User
 from server.services import accounts, digests, push
+from server.settings import override
 from tests.factories import SECRET_NAME, SECRET_NATIONAL_ID, SECRET_PHONE, Api
-from tests.live import serve
 from tests.push_service import PushService, Subscriber
 from tests.test_console import BA_DINH, DONG_DA, HA_GIANG, PASSWORD, post, send, session_for
 
@@ -35,16 +31,10 @@ USERS = {  # username -> (role, districts, province)
 
 
 @pytest.fixture
-def service() -> Iterator[tuple[PushService, str]]:
-    svc = PushService()
-    with serve(svc.app) as url:
-        yield svc, url
-
-
-@pytest.fixture
-def setup(app: Flask, client: FlaskClient, service) -> tuple[PushService, str, Api]:
+def setup(app: Flask, client: FlaskClient, push_service) -> tuple[PushService, str, Api]:
     """Console accounts, a citizen's phone, delivery by the worker, no settle time."""
-    app.config.update(
+    override(
+        app,
         PUSH_ALLOW_HTTP_LOOPBACK=True,
         PUSH_DELIVERY="worker",
         REVIEWER_DIGEST_SETTLE_SECONDS=0,
@@ -53,7 +43,7 @@ def setup(app: Flask, client: FlaskClient, service) -> tuple[PushService, str, A
     with app.app_context():
         for name, (role, districts, province) in USERS.items():
             accounts.create_user(name, PASSWORD, role, districts=districts, province=province)
-    svc, url = service
+    svc, url = push_service
     return svc, url, Api.register(client)
 
 
@@ -338,7 +328,7 @@ def test_every_subscription_of_the_user_gets_the_digest_or_none_does(app, setup,
 def test_cases_younger_than_the_settle_time_wait_for_the_next_round(app, setup):
     svc, url, citizen = setup
     a, _ = subscribe(app, svc, url, "rev_a")
-    app.config["REVIEWER_DIGEST_SETTLE_SECONDS"] = 60
+    override(app, REVIEWER_DIGEST_SETTLE_SECONDS=60)
     rid, _ = send(citizen.client, DONG_DA, api=citizen)
     assert run_digests(app).messages == 0
     case_id, uid = case_of(app, rid), user_id(app, "rev_a")
@@ -382,7 +372,7 @@ def test_digest_command_and_worker_send_once(app, setup, runner):
 
 def test_in_development_a_write_request_runs_the_digest_inline(app, setup):
     svc, url, citizen = setup
-    app.config["PUSH_DELIVERY"] = "inline"
+    override(app, PUSH_DELIVERY="inline")
     a, _ = subscribe(app, svc, url, "rev_a")
     app.extensions.pop("roadwatch.inline_digest_at", None)  # the subscribe POST ran one
     send(citizen.client, DONG_DA, api=citizen)  # PUT report: the digest, delivered
@@ -405,6 +395,6 @@ def test_the_console_service_worker_is_public_and_handles_push_and_clicks(app, c
 
 def test_the_queue_page_offers_notifications(app, setup):
     page = session_for(app, "rev_a").get("/console/queue").get_data(as_text=True)
-    assert "Bật thông báo / Enable notifications" in page
+    assert ">Bật thông báo</button>" in page
     assert 'data-sw="/console/sw.js"' in page and 'data-scope="/console/"' in page
     assert "console-push.js" in page

@@ -1,4 +1,4 @@
-"""Routing a reported position to the district unit responsible for it (server.routing).
+"""Routing a reported position to the district unit responsible for it (server.district_index).
 
 The real pre-2025 boundaries shipped in data/boundaries are loaded once per module. Where a
 test relies on a property of the data (a vertex shared by two districts, a point outside
@@ -18,14 +18,14 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from server.routing import (
+from server.district_index import (
     DATA_DIR,
     M_PER_DEG,
-    District,
     DistrictIndex,
     PropertyNames,
     Route,
 )
+from server.district_index import DistrictInfo as District
 
 DISTRICTS_GZ = DATA_DIR / "vn_adm2_districts_pre2025.geojson.gz"
 PROVINCES_GZ = DATA_DIR / "vn_adm1_provinces_pre2025.geojson.gz"

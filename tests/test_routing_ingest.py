@@ -1,7 +1,7 @@
 """Routing at ingest: every new report is placed in a district (or the unrouted queue).
 
 The database has no imported boundaries here, so the router uses the shipped pre-2025
-data (server.services.routing); its index is built once per test session. The pure
+data (server.services.districts); its index is built once per test session. The pure
 routing rules themselves are tested in tests/test_routing.py; these tests check what
 ingest stores and what the API and the administrators see.
 """
@@ -17,10 +17,9 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
+from server.district_index import DATA_DIR, DISTRICTS_FILE
 from server.extensions import db
-from server.models import Report
-from server.models.geo import Case, CaseEvent
-from server.routing import DATA_DIR, DISTRICTS_FILE
+from server.models import Case, CaseEvent, Report
 from tests.factories import Api, MediaFile, photo, report_body
 from tests.media_factory import make_photo
 
@@ -122,7 +121,7 @@ def test_gap_probe_in_hcmc_goes_to_a_district_of_province_79_and_the_api_shows_i
     report = stored(app, rid)
     assert report.route_rule == "province_nearest"
     with app.app_context():
-        from server.services import routing
+        from server.services import districts as routing
 
         info = routing.district_info(report.district_code)
     assert info is not None and info.province_code == "79"

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from server.extensions import db
-from server.models.accounts import AuditLog, Decision, IdentityReveal
+from server.models import AuditLog, Decision, IdentityReveal
 from tests.factories import SECRET_NAME, SECRET_NATIONAL_ID, SECRET_PHONE
 from tests.test_console import build_world, session_for
 
@@ -64,21 +64,27 @@ def test_nothing_a_reviewer_can_reach_names_the_informant(
     with c.session_transaction() as s:
         token = s["csrf"]
     answers = [
+        # The split first: a verified case is locked against splits.
+        c.post(
+            f"/console/cases/{world.cases['A']}/split",
+            data={"report_id": world.reports["a2"], "reason": "khác xe", "csrf_token": token},
+        ),
         c.post(
             f"/console/cases/{world.cases['A']}/decide",
             data={"kind": "verify", "csrf_token": token},
         ),
         c.post(
             f"/console/cases/{world.cases['A']}/decide",
-            data={"kind": "verify", "penalty_no": "QD-1", "csrf_token": token},
+            data={
+                "kind": "verify",
+                "penalty_no": "QD-1",
+                "confirm_count": "1",
+                "csrf_token": token,
+            },
         ),
         c.post(
             f"/console/cases/{world.cases['A3']}/decide",
             data={"kind": "needs_info", "reason_code": "need_video", "csrf_token": token},
-        ),
-        c.post(
-            f"/console/cases/{world.cases['A']}/split",
-            data={"report_id": world.reports["a2"], "reason": "khác xe", "csrf_token": token},
         ),
         c.post(f"/console/cases/{world.cases['A3']}/decide", data={"kind": "reject"}),  # no CSRF
         c.get(f"/console/reports/{world.reports['a1']}/reveal"),  # a reviewer may not
@@ -165,3 +171,53 @@ def test_supervisor_of_another_province_cannot_reveal(app: Flask, client: FlaskC
     assert resp.status_code == 404 and _leaks(resp.data) == []
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(IdentityReveal)) == 0
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "config.SECRET_KEY",
+        "config['SECRET_KEY']",
+        "console_config('SECRET_KEY')",
+        "config.IDENTITY_KEY",
+    ],
+)
+def test_templates_cannot_reach_the_secret_key(app: Flask, expression: str) -> None:
+    """No template global or context value hands out the app's config."""
+    from flask import render_template_string
+    from jinja2 import UndefinedError
+
+    secret = app.config["SECRET_KEY"]
+    assert secret
+    with app.test_request_context("/console/queue"):
+        context: dict = {}
+        app.update_template_context(context)
+        exposed = {**app.jinja_env.globals, **context}
+        assert not any(value is app.config for value in exposed.values())
+        assert "console_config" not in exposed
+        try:
+            shown = render_template_string("{{ " + expression + " }}")
+        except UndefinedError:
+            shown = ""
+    assert secret not in shown
+
+
+def test_the_reveal_service_refuses_anyone_but_a_supervisor_of_the_province(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The service checks by itself, whatever view calls it: nothing recorded, nothing read."""
+    from server.models import Report
+    from server.services import accounts
+    from server.services.reveal import RevealError, reveal_identity
+
+    world = build_world(app, client)
+    reason = "Tòa án yêu cầu xác minh nhân chứng"
+    with app.app_context():
+        report = db.session.get(Report, world.reports["a1"])
+        for username in ("rev_a", "sup_hg", "admin"):
+            with pytest.raises(RevealError) as refused:
+                reveal_identity(accounts.get_by_username(username), report, reason)
+            assert refused.value.code == "not_allowed"
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(IdentityReveal)) == 0
+        shown = reveal_identity(accounts.get_by_username("sup_hn"), report, reason)
+        assert shown["name"] == SECRET_NAME

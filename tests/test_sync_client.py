@@ -12,6 +12,7 @@ from server.extensions import db
 from server.models import Media, Report
 from server.models.accounts import OfficerDevice, User
 from server.services import accounts
+from server.settings import settings_of
 from server.storage import MediaStore
 from sync.client import Outbox, Pusher
 from sync.client.__main__ import main
@@ -40,6 +41,12 @@ def dashcam_folder(tmp_path: Path, n: int = 3) -> Path:
     return folder
 
 
+def push_args(folder: Path, server: str, outbox: Path | str) -> list[str]:
+    """The client's command line: push ``folder`` to ``server``, red-light violations."""
+    command = ["push", str(folder), "--server", server, "--outbox", str(outbox)]
+    return [*command, "--violation", "RED_LIGHT"]
+
+
 def stored(app) -> tuple[int, int]:
     with app.app_context():
         reports = db.session.scalar(sa.select(sa.func.count()).select_from(Report))
@@ -53,23 +60,14 @@ def test_push_folder_sends_each_photo_once_and_a_rerun_sends_nothing(
     app, live_server, tmp_path, capsys
 ):
     folder = dashcam_folder(tmp_path)
-    args = [
-        "push",
-        str(folder),
-        "--server",
-        live_server,
-        "--outbox",
-        str(tmp_path / "o.sqlite3"),
-        "--violation",
-        "RED_LIGHT",
-    ]
+    args = push_args(folder, live_server, tmp_path / "o.sqlite3")
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "queued 3 file(s)" in out and "100%" in out
     assert stored(app) == (3, 3)
     assert main(args) == 0  # interrupted or not, a rerun duplicates nothing
     assert stored(app) == (3, 3)
-    store = MediaStore(app.config["MEDIA_ROOT"])
+    store = MediaStore(settings_of(app).media_root)
     for path in sorted(folder.glob("*.jpg")):
         import hashlib
 
@@ -102,8 +100,7 @@ def test_an_officer_signs_the_outbox_in_and_the_folder_goes_under_their_name(
     monkeypatch.setenv("RW_PASSWORD", "mật khẩu đủ dài")
     assert main(login) == 0
     folder = dashcam_folder(tmp_path, n=2)
-    push = ["push", str(folder), "--server", live_server, "--outbox", outbox]
-    assert main([*push, "--violation", "RED_LIGHT"]) == 0
+    assert main(push_args(folder, live_server, outbox)) == 0
     with app.app_context():
         rows = db.session.execute(
             sa.select(Report.reporter_kind, User.display_name)
@@ -130,16 +127,7 @@ def test_a_file_without_position_is_skipped_unless_given_one(app, live_server, t
     folder = tmp_path / "nogps"
     folder.mkdir()
     (folder / "a.jpg").write_bytes(make_jpeg(size=(64, 48)))
-    base = [
-        "push",
-        str(folder),
-        "--server",
-        live_server,
-        "--outbox",
-        str(tmp_path / "o.sqlite3"),
-        "--violation",
-        "RED_LIGHT",
-    ]
+    base = push_args(folder, live_server, tmp_path / "o.sqlite3")
     main(base)
     assert "no GPS position" in capsys.readouterr().out
     assert stored(app) == (0, 0)

@@ -34,12 +34,14 @@ from tusclient.storage.interface import Storage
 from server.extensions import db
 from server.models import Media, utcnow
 from server.models.uploads import Upload
+from server.settings import override, settings_of
 from server.storage import MediaStore
 from tests.factories import (
     HANOI,
     Api,
     BrokenStream,
     MediaFile,
+    blob_files,
     photo,
     report_body,
     send_with_body,
@@ -133,13 +135,8 @@ def upload_rows(app) -> list[Upload]:
 
 
 def partial_files(app) -> list[str]:
-    folder = Path(app.config["MEDIA_ROOT"]) / "uploads"
+    folder = Path(settings_of(app).media_root) / "uploads"
     return sorted(os.listdir(folder)) if folder.exists() else []
-
-
-def blob_files(app) -> list[Path]:
-    root = Path(app.config["MEDIA_ROOT"]) / "blobs"
-    return [Path(d, f) for d, _, fs in os.walk(root) for f in fs]
 
 
 def received(app, media: MediaFile) -> bool:
@@ -157,7 +154,7 @@ def expire_now(app, *urls: str) -> None:
 
 
 def partial_path(app, url: str) -> Path:
-    return MediaStore(app.config["MEDIA_ROOT"]).partial_path(url.rsplit("/", 1)[1])
+    return MediaStore(settings_of(app).media_root).partial_path(url.rsplit("/", 1)[1])
 
 
 class PausingStream(io.RawIOBase):
@@ -294,7 +291,7 @@ def test_tuspy_uploads_3mb_in_256k_chunks_and_the_evidence_is_received_byte_iden
     assert evidence["received"] is True
     assert evidence["exif"]["lat"] == pytest.approx(HANOI[0], abs=1e-6)
     assert evidence["exif"]["taken_at"] == "2026-11-20T08:15:00+07:00"
-    stored = MediaStore(app.config["MEDIA_ROOT"]).blob_path(media.decl["sha256"])
+    stored = MediaStore(settings_of(app).media_root).blob_path(media.decl["sha256"])
     assert stored.read_bytes() == media.data
     assert partial_files(app) == []
     [row] = upload_rows(app)
@@ -343,7 +340,7 @@ def test_a_new_tuspy_uploader_resumes_from_the_server_offset_and_sends_the_file_
     assert second.url == first.url
     assert received(app, media)
     assert counter.total == len(media.data)  # every byte crossed the network once
-    stored = MediaStore(app.config["MEDIA_ROOT"]).blob_path(media.decl["sha256"])
+    stored = MediaStore(settings_of(app).media_root).blob_path(media.decl["sha256"])
     assert stored.read_bytes() == media.data
     assert len(upload_rows(app)) == 1
 
@@ -374,7 +371,7 @@ def test_creation_answers_201_with_location_offset_and_expiry(app, tus):
     assert resp.headers["Tus-Resumable"] == "1.0.0"
     assert offset_of(resp) == 0
     expires = parsedate_to_datetime(resp.headers["Upload-Expires"])
-    expected = datetime.now(UTC) + timedelta(hours=app.config["UPLOAD_EXPIRY_HOURS"])
+    expected = datetime.now(UTC) + timedelta(hours=settings_of(app).upload_expiry_hours)
     assert abs(expires - expected) < timedelta(minutes=1)
     assert resp.headers["Upload-Expires"].endswith(" GMT")
     assert partial_files(app) == [resp.headers["Location"].rsplit("/", 1)[1]]
@@ -591,9 +588,9 @@ def test_after_sigkill_mid_patch_head_reports_the_bytes_on_disk_and_the_upload_r
     env = {
         **os.environ,
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "MEDIA_ROOT": app.config["MEDIA_ROOT"],
+        "MEDIA_ROOT": settings_of(app).media_root,
         "SECRET_KEY": app.config["SECRET_KEY"],
-        "IDENTITY_KEY": app.config["IDENTITY_KEY"],
+        "IDENTITY_KEY": settings_of(app).identity_key,
         "INSTANCE_PATH": str(tmp_path / "instance"),
     }
     proc = subprocess.Popen(
@@ -633,7 +630,7 @@ def test_after_sigkill_mid_patch_head_reports_the_bytes_on_disk_and_the_upload_r
     assert offset_of(tus.head(url)) == on_disk
     assert tus.patch(url, on_disk, media.data[on_disk:]).status_code == 204
     assert received(app, media)
-    stored = MediaStore(app.config["MEDIA_ROOT"]).blob_path(media.decl["sha256"])
+    stored = MediaStore(settings_of(app).media_root).blob_path(media.decl["sha256"])
     assert stored.read_bytes() == media.data
 
 
@@ -798,7 +795,7 @@ def test_cut_off_patch_keeps_the_bytes_that_arrived_and_head_reports_them(
     # The client goes on from there and the evidence is complete.
     assert tus.patch(url, kept, media.data[kept:]).status_code == 204
     assert received(app, media)
-    stored = MediaStore(app.config["MEDIA_ROOT"]).blob_path(media.decl["sha256"])
+    stored = MediaStore(settings_of(app).media_root).blob_path(media.decl["sha256"])
     assert stored.read_bytes() == media.data
 
 
@@ -806,7 +803,7 @@ def test_full_disk_mid_patch_answers_507_and_keeps_the_bytes_written(app, tus):
     media = big_photo(size=1 * MIB, seed=21)
     rid = declare(tus.api, media)
     url = tus.create(rid, media).headers["Location"]
-    app.config["MEDIA_QUOTA_BYTES"] = 600 * KIB
+    override(app, MEDIA_QUOTA_BYTES=600 * KIB)
     app.extensions.pop("roadwatch.media_store", None)
     resp = tus.patch(url, 0, media.data)
     assert resp.status_code == 507
@@ -816,7 +813,7 @@ def test_full_disk_mid_patch_answers_507_and_keeps_the_bytes_written(app, tus):
     assert 0 < kept < 600 * KIB
     assert offset_of(tus.head(url)) == kept
     # Space again: the client goes on from there.
-    app.config["MEDIA_QUOTA_BYTES"] = 0
+    override(app, MEDIA_QUOTA_BYTES=0)
     app.extensions.pop("roadwatch.media_store", None)
     assert tus.patch(url, kept, media.data[kept:]).status_code == 204
     assert received(app, media)
@@ -856,7 +853,7 @@ def test_two_patches_of_one_upload_at_once_the_second_is_told_to_retry(app, tus)
         assert resp.headers["Retry-After"]
     assert done.status_code == 204
     assert received(app, media)
-    stored = MediaStore(app.config["MEDIA_ROOT"]).blob_path(media.decl["sha256"])
+    stored = MediaStore(settings_of(app).media_root).blob_path(media.decl["sha256"])
     assert stored.read_bytes() == media.data
 
 
@@ -963,11 +960,11 @@ def test_expire_command_removes_expired_uploads_and_litter_but_nothing_else(app,
     fresh_url = tus.create(rid, fresh).headers["Location"]
     expire_now(app, old_url, done_url)  # a completed upload never expires
 
-    media_root = Path(app.config["MEDIA_ROOT"])
+    media_root = Path(settings_of(app).media_root)
     two_days_ago = time.time() - 2 * 86400
     orphan = media_root / "uploads" / uuid.uuid4().hex
     orphan.write_bytes(b"left by a crash")
-    past_expiry = time.time() - app.config["UPLOAD_EXPIRY_HOURS"] * 3600 - 60
+    past_expiry = time.time() - settings_of(app).upload_expiry_hours * 3600 - 60
     os.utime(orphan, (past_expiry, past_expiry))
     young_orphan = media_root / "uploads" / uuid.uuid4().hex  # a creation in progress
     young_orphan.write_bytes(b"")
@@ -1038,7 +1035,7 @@ def test_delete_of_a_completed_upload_never_removes_the_evidence(app, tus):
     assert tus.patch(url, 0, media.data).status_code == 204
     assert tus.delete(url).status_code == 204
     assert received(app, media)
-    stored = MediaStore(app.config["MEDIA_ROOT"]).blob_path(media.decl["sha256"])
+    stored = MediaStore(settings_of(app).media_root).blob_path(media.decl["sha256"])
     assert stored.read_bytes() == media.data
     # Asked again, the server still knows the media item is in.
     assert offset_of(tus.create(rid, media)) == len(media.data)
@@ -1081,7 +1078,7 @@ def test_options_describes_the_server_and_answers_cors_preflight_from_any_origin
         "expiration",
         "termination",
     }
-    assert int(h["Tus-Max-Size"]) == app.config["MAX_UPLOAD_MB"] * MIB
+    assert int(h["Tus-Max-Size"]) == settings_of(app).max_upload_mb * MIB
     assert _names(h["Tus-Checksum-Algorithm"]) == {"sha1", "sha256"}
     assert h["Access-Control-Allow-Origin"] == "*"
     assert _names(h["Access-Control-Allow-Methods"]) == {

@@ -3,47 +3,16 @@
  * or typed by hand), violation, vehicle, plate, and an optional named report. On
  * submit it hands the outbox the fields and the files and waits for "saved".
  */
-import { cachedCatalogue, refreshCatalogue, search } from './catalogue.js';
-import { exifWarnings, readExif } from './exif.js';
-import { currentLang, formatAge, formatDistance, formatTime, t } from './i18n.js';
+import { cachedCatalogue, refreshCatalogue } from './catalogue.js';
+import { MAX_FILES, acceptFile, mediaItemView } from './capture/files.js';
+import { locationView } from './capture/location-view.js';
+import { ViolationPicker } from './capture/violation-picker.js';
+import { readExif } from './exif.js';
+import { currentLang, formatTime, t } from './i18n.js';
 import { Locator, parseLatLon } from './location.js';
 import { CaptureError, hashFile, saveCapture } from './outbox/queue.js';
 import { isoLocal, reportFields } from './outbox/serialize.js';
 import { normalizePlate } from './plate.js';
-
-export const MAX_FILES = 10;
-export const MAX_FILE_MB = 200;
-const ALLOWED = ['image/jpeg', 'image/png', 'image/heic', 'image/heif', 'video/mp4', 'video/quicktime', 'video/webm'];
-
-/** The content type from the first bytes, for files the browser could not type (HEIC...). */
-export function sniffType(head) {
-  const b = new Uint8Array(head);
-  const ascii = (from, to) => String.fromCharCode(...b.slice(from, to));
-  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
-  if (b[0] === 0x89 && ascii(1, 4) === 'PNG') return 'image/png';
-  if (b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3) return 'video/webm';
-  if (ascii(4, 8) === 'ftyp') {
-    const brand = ascii(8, 12);
-    if (['heic', 'heix', 'heim', 'heis'].includes(brand)) return 'image/heic';
-    if (['mif1', 'msf1'].includes(brand)) return 'image/heif';
-    if (brand === 'qt  ') return 'video/quicktime';
-    return 'video/mp4';
-  }
-  if (['moov', 'mdat', 'wide', 'free'].includes(ascii(4, 8))) return 'video/quicktime';
-  return null;
-}
-
-const el = (tag, attrs = {}, ...children) => {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') node.className = v;
-    else if (k === 'text') node.textContent = v;
-    else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'type' || k === 'src') node.setAttribute(k, v);
-    else node[k] = v;
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
-};
 
 export class CaptureForm {
   /** @param {{onSaved(record, files): void}} hooks */
@@ -59,6 +28,10 @@ export class CaptureForm {
     this.dirty = false;
     this.saving = false;
     this.$ = (sel) => form.querySelector(sel);
+    this.picker = new ViolationPicker(form, {
+      vehicleClass: () => this.vehicleClass(),
+      onChosen: () => this.clearError('violation'),
+    });
     this.bind();
   }
 
@@ -73,12 +46,10 @@ export class CaptureForm {
     form.addEventListener('input', () => {
       this.dirty = true;
     });
-    form.elements.violation_search.addEventListener('input', () => this.renderViolations());
-    form.elements.violation.addEventListener('change', () => this.renderViolationInfo());
     for (const radio of form.elements.vehicle_class) {
       radio.addEventListener('change', () => {
         this.renderPlate();
-        this.renderViolationInfo();
+        this.picker.renderChosen();
         this.clearError('vehicle');
       });
     }
@@ -121,13 +92,13 @@ export class CaptureForm {
     try {
       this.setCatalogue(await refreshCatalogue());
     } catch {
-      if (!stored) this.renderViolations();
+      if (!stored) this.picker.render();
     }
   }
 
   setCatalogue(list) {
     this.catalogue = list;
-    this.renderViolations();
+    this.picker.setCatalogue(list);
   }
 
   /** Start the GPS at once if allowed; otherwise when the first file is added. */
@@ -147,17 +118,11 @@ export class CaptureForm {
         this.showError('media', t('err_too_many'));
         break;
       }
-      let type = ALLOWED.includes(file.type) ? file.type : null;
-      if (!type) type = sniffType(await file.slice(0, 16).arrayBuffer());
-      if (!type || !ALLOWED.includes(type)) {
-        this.showError('media', t('err_type', { name: file.name }));
+      const { file: typed, type, error } = await acceptFile(file);
+      if (error) {
+        this.showError('media', error);
         continue;
       }
-      if (file.size > MAX_FILE_MB * 1024 * 1024 || file.size === 0) {
-        this.showError('media', t('err_big', { name: file.name, max: MAX_FILE_MB }));
-        continue;
-      }
-      const typed = file.type === type ? file : new File([file], file.name, { type, lastModified: file.lastModified });
       const item = { file: typed, type, url: URL.createObjectURL(typed), exif: null, kind: type.split('/')[0] };
       // Hash now, while the user fills in the form: the save then only writes and verifies.
       item.sha256 = hashFile(typed);
@@ -187,42 +152,7 @@ export class CaptureForm {
   renderMedia() {
     const list = this.$('#media-list');
     const position = this.locator.fix;
-    list.replaceChildren(
-      ...this.items.map((item) => {
-        const thumb =
-          item.kind === 'image'
-            ? el('img', { src: item.url, alt: '', loading: 'lazy', decoding: 'async' })
-            : el('div', { class: 'video-thumb', text: '▶' });
-        const notes = el('div', { class: 'media-notes' });
-        if (item.kind === 'video') {
-          notes.append(el('span', { class: 'hint', text: t('video_no_exif') }));
-        } else if (item.exif) {
-          const warnings = exifWarnings(item.exif, { position });
-          if (item.exif.takenAt) {
-            const key = item.exif.lat !== null ? 'exif_ok' : 'exif_time_only';
-            notes.append(el('span', { text: t(key, { time: formatTime(item.exif.takenAt) }) }));
-          }
-          for (const w of warnings) {
-            const text = t(w.code, { age: formatAge(w.minutes || 0), dist: formatDistance(w.metres || 0) });
-            notes.append(el('span', { class: 'warn', text: `⚠ ${text}` }));
-          }
-        }
-        const remove = el('button', {
-          type: 'button',
-          class: 'remove',
-          'aria-label': t('media_remove'),
-          text: '×',
-          onclick: () => this.removeItem(item),
-        });
-        return el(
-          'li',
-          { class: 'media-item', 'data-kind': item.kind },
-          thumb,
-          el('div', { class: 'media-meta' }, el('span', { class: 'name', text: item.file.name || t('media_video') }), notes),
-          remove,
-        );
-      }),
-    );
+    list.replaceChildren(...this.items.map((item) => mediaItemView(item, position, () => this.removeItem(item))));
     this.renderTime();
   }
 
@@ -250,33 +180,10 @@ export class CaptureForm {
     const sub = this.$('#loc-sub');
     const loc = this.location();
     const gps = this.locator.state;
-    const fmt = (p) => `${p.lat.toFixed(5)}, ${p.lon.toFixed(5)}`;
-    let state = gps;
-    if (this.mode === 'manual') {
-      state = loc ? 'fix' : 'manual';
-      main.textContent = loc ? fmt(loc) : t('manual_label');
-      sub.textContent = loc ? t('src_manual') : t('manual_hint');
-    } else if (this.mode === 'exif' && loc) {
-      state = 'fix';
-      main.textContent = fmt(loc);
-      sub.textContent = t('src_exif');
-    } else if (gps === 'fix') {
-      main.textContent = fmt(loc);
-      const acc = Math.round(this.locator.fix.accuracy);
-      sub.textContent = `${t('src_gps')} · ${t('loc_fix', { acc })}` + (acc > 100 ? ` · ${t('loc_poor')}` : '');
-      if (acc > 100) state = 'poor';
-    } else {
-      const key = {
-        off: 'loc_off',
-        asking: 'loc_asking',
-        waiting: this.locator.slow ? 'loc_waiting_long' : 'loc_waiting',
-        denied: 'loc_denied',
-        unavailable: 'loc_unavailable',
-      }[gps];
-      main.textContent = t(key);
-      sub.textContent = '';
-    }
-    box.dataset.state = state;
+    const view = locationView(this.mode, loc, this.locator);
+    main.textContent = view.main;
+    sub.textContent = view.sub;
+    box.dataset.state = view.state;
     const locateBtn = this.$('#btn-locate');
     locateBtn.hidden = this.mode === 'gps' && (gps === 'fix' || gps === 'waiting' || gps === 'asking');
     locateBtn.textContent = this.mode === 'gps' ? t('btn_locate') : t('btn_use_gps');
@@ -288,42 +195,6 @@ export class CaptureForm {
   }
 
   // --- violation, vehicle, plate --------------------------------------------------------
-
-  renderViolations() {
-    const select = this.form.elements.violation;
-    const current = select.value;
-    const lang = currentLang();
-    const found = search(this.catalogue, this.form.elements.violation_search.value);
-    const name = (v) => (lang === 'en' ? v.name_en : v.name_vi);
-    const option = (v) => el('option', { value: v.code, text: name(v) });
-    const easy = found.filter((v) => v.photographable);
-    const hard = found.filter((v) => !v.photographable);
-    const placeholder = el('option', { value: '', text: this.catalogue.length ? t('violation_choose') : t('catalogue_missing') });
-    const children = [placeholder, ...easy.map(option)];
-    if (hard.length) children.push(el('optgroup', { label: t('group_hard') }, ...hard.map(option)));
-    select.replaceChildren(...children);
-    if (found.some((v) => v.code === current)) select.value = current;
-    else if (found.length === 1 && this.form.elements.violation_search.value) select.value = found[0].code;
-    const q = this.form.elements.violation_search.value.trim();
-    select.dataset.count = String(found.length);
-    this.renderViolationInfo(q ? (found.length ? t('violation_count', { n: found.length }) : t('violation_none')) : '');
-  }
-
-  renderViolationInfo(prefix = this.searchInfo) {
-    this.searchInfo = prefix;
-    const info = this.$('#violation-info');
-    const code = this.form.elements.violation.value;
-    const v = this.catalogue.find((x) => x.code === code);
-    const parts = [];
-    if (prefix) parts.push(prefix);
-    if (v) {
-      parts.push(v.legal_reference);
-      const vclass = this.vehicleClass();
-      if (vclass && v.vehicle_classes.length && !v.vehicle_classes.includes(vclass)) parts.push(`⚠ ${t('violation_mismatch')}`);
-      this.clearError('violation');
-    }
-    info.textContent = parts.join(' · ');
-  }
 
   vehicleClass() {
     return this.form.elements.vehicle_class.value || '';
@@ -481,7 +352,7 @@ export class CaptureForm {
     this.dirty = false;
     this.$('#sec-named').open = false;
     this.renderMedia();
-    this.renderViolations();
+    this.picker.reset();
     this.renderPlate();
     this.renderLocation();
   }
@@ -501,7 +372,7 @@ export class CaptureForm {
   relabel() {
     if (this.officerName) this.setOfficer(this.officerName);
     this.renderMedia();
-    this.renderViolations();
+    this.picker.render();
     this.renderPlate();
     this.renderLocation();
   }

@@ -1,28 +1,16 @@
 /**
- * The violation catalogue (GET /api/v1/violations), kept on the phone for offline use,
- * and a search that ignores Vietnamese diacritics: "mu bao hiem" finds "mũ bảo hiểm".
+ * The violation catalogue (GET /api/v1/violations), kept on the phone for offline use.
+ * Each entry carries its everyday names and synonyms and its fines as data; searching
+ * it is violation-search.js, its fines in words are fines.js.
  */
 import { getMeta, setMeta } from './outbox/queue.js';
 
 const KEY = 'catalogue';
 
-/** Lower-case, without diacritics; đ becomes d. */
-export function fold(text) {
-  return (text || '')
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[đĐ]/g, 'd')
-    .toLowerCase();
-}
-
-function indexed(list) {
-  return list.map((v) => ({ ...v, _search: fold(`${v.name_vi} ${v.name_en} ${v.code.replaceAll('_', ' ')}`) }));
-}
-
 /** The stored copy at once (or null); `refresh()` fetches a new one when online. */
 export async function cachedCatalogue() {
   const stored = await getMeta(KEY);
-  return stored?.violations?.length ? indexed(stored.violations) : null;
+  return stored?.violations?.length ? stored.violations : null;
 }
 
 export async function refreshCatalogue() {
@@ -30,13 +18,6 @@ export async function refreshCatalogue() {
   if (!resp.ok) throw new Error(`catalogue: HTTP ${resp.status}`);
   const body = await resp.json();
   if (!Array.isArray(body?.violations) || !body.violations.length) throw new Error('catalogue: empty');
-  await setMeta(KEY, { violations: body.violations, at: Date.now() });
-  return indexed(body.violations);
-}
-
-/** Entries matching every word of `query` (diacritics and case ignored), in order. */
-export function search(list, query) {
-  const words = fold(query).split(/\s+/).filter(Boolean);
-  if (!words.length) return list;
-  return list.filter((v) => words.every((w) => v._search.includes(w)));
+  await setMeta(KEY, { violations: body.violations, synonyms_version: body.synonyms_version ?? null, at: Date.now() });
+  return body.violations;
 }

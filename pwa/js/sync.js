@@ -12,15 +12,15 @@ import {
   announce,
   getMeta,
   getReport,
-  hashStored,
   mediaBlob,
   pendingReports,
   readRange,
   scrubIdentity,
   setMeta,
+  storedIntact,
   updateReport,
+  updateReports,
 } from './outbox/queue.js';
-import { META, REPORTS, openOutbox } from './outbox/db.js';
 import { putBody } from './outbox/serialize.js';
 import { isOfficerRecord, officerCreds } from './officer.js';
 
@@ -285,8 +285,7 @@ async function sendMedia(id, media, auth, caps) {
       if (!(err instanceof SyncError) || !BYTES_REFUSED.has(err.code) || tries >= 1) throw err;
       // The server refused the assembled bytes. Re-hash the outbox copy: if it is intact,
       // the damage was in transit and the upload starts again; if not, a person decides.
-      const db = await openOutbox();
-      if ((await hashStored(db, media)) !== media.sha256) {
+      if (!(await storedIntact(media))) {
         throw new SyncError('attention', 'local_copy_damaged');
       }
       await save({ uploadUrl: null, offset: 0 });
@@ -335,6 +334,18 @@ export async function pullChanges() {
   return applied;
 }
 
+/** Copy one change of the feed (a status, the reason, the public note) onto its record. */
+function applyChange(record, change) {
+  record.server = {
+    ...(record.server || {}),
+    status: change.status,
+    reason_code: change.reason_code || null,
+    public_note: change.public_note || null,
+    at: change.at,
+    cursor: change.cursor,
+  };
+}
+
 /** Apply every change of one token's feed, then store its cursor. */
 async function pullFeed(creds, cursorKey) {
   let applied = 0;
@@ -358,27 +369,11 @@ async function pullFeed(creds, cursorKey) {
     if (!body || !Array.isArray(body.changes) || typeof body.next !== 'string') {
       throw new SyncError('retry', 'not_our_server');
     }
-    const db = await openOutbox();
-    const tx = db.transaction([REPORTS, META], 'readwrite');
-    const reports = tx.objectStore(REPORTS);
-    const touched = [];
-    for (const c of body.changes) {
-      const r = await reports.get(c.report_id);
-      if (!r) continue;
-      r.server = {
-        ...(r.server || {}),
-        status: c.status,
-        reason_code: c.reason_code || null,
-        public_note: c.public_note || null,
-        at: c.at,
-        cursor: c.cursor,
-      };
-      await reports.put(r);
-      touched.push(r.id);
-    }
-    await tx.objectStore(META).put({ key: cursorKey, value: body.next });
-    await tx.done;
-    touched.forEach((rid) => announce(rid, { status: true }));
+    // The page's changes and the new cursor are stored in one transaction.
+    await updateReports(body.changes.map((c) => [c.report_id, (r) => applyChange(r, c)]), {
+      meta: { key: cursorKey, value: body.next },
+      extra: { status: true },
+    });
     applied += body.changes.length;
     if (!body.has_more) break;
   }

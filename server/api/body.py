@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 
 from ..problems import ApiError
+from ..settings import current_settings
 
 
 def json_body() -> Any:
     """The parsed JSON body: 415 if not JSON, 413 if too large, 400 if malformed."""
     if request.mimetype != "application/json":
         raise ApiError("unsupported_media_type")
-    limit = current_app.config["MAX_JSON_BYTES"]
+    limit = current_settings().max_json_bytes
     if request.content_length is not None and request.content_length > limit:
         raise ApiError("payload_too_large")
     raw = request.stream.read(limit + 1)

@@ -6,13 +6,17 @@ from sync.schemas import DeviceOutSchema
 
 from ..auth import register_device
 from . import bp
-
-_device_out = DeviceOutSchema()
+from .operations import Reply, operation
 
 
 @bp.post("/devices")
+@operation(
+    operation_id="registerDevice",
+    summary="Register a device",
+    responses={201: Reply("Registered", DeviceOutSchema)},
+)
 def create_device():
     """Register a phone: ``{device_id, token}``. The token is shown only this once."""
     device, token = register_device()
-    body = _device_out.dump({"device_id": device.id, "token": token})
+    body = {"device_id": device.id, "token": token}
     return body, 201, {"Location": url_for("api.create_device") + "/" + device.id}

@@ -5,24 +5,41 @@ from __future__ import annotations
 from flask import g
 from marshmallow import ValidationError
 
-from sync.schemas import PushSubscriptionSchema
+from sync.schemas import PushSubscriptionSchema, SubscribedSchema, VapidKeySchema
 
 from ..auth import device_required
 from ..problems import ApiError
 from ..services import push
 from . import bp
 from .body import json_object
+from .operations import Reply, operation
 
 _sub_schema = PushSubscriptionSchema()
 
 
 @bp.get("/push/vapid-public-key")
+@operation(
+    operation_id="getVapidPublicKey",
+    summary="The VAPID application server key (PROTOCOL §3.7)",
+    responses={200: Reply("base64url of the uncompressed P-256 public key", VapidKeySchema)},
+)
 def vapid_public_key():
     """The application server key the PWA passes to ``pushManager.subscribe``."""
     return {"public_key": push.public_key_b64()}
 
 
 @bp.put("/push/subscription")
+@operation(
+    operation_id="putPushSubscription",
+    summary="Store or refresh this device's push subscription",
+    request=PushSubscriptionSchema,
+    responses={
+        201: Reply("Stored", SubscribedSchema),
+        200: Reply("Refreshed (or moved to this device)", SubscribedSchema),
+    },
+    problems=(400, 422),
+    device=True,
+)
 @device_required
 def put_subscription():
     """Store the device's subscription (the PWA re-sends it on every start)."""
@@ -42,6 +59,13 @@ def put_subscription():
 
 
 @bp.delete("/push/subscription")
+@operation(
+    operation_id="deletePushSubscription",
+    summary="Forget a push subscription of this device",
+    responses={204: Reply("Gone")},
+    problems=(400, 422),
+    device=True,
+)
 @device_required
 def delete_subscription():
     body = json_object()

@@ -6,12 +6,17 @@ import uuid
 
 from flask import g, request, url_for
 
+from sync.schemas import ReportInSchema, ReportOutSchema
+
 from ..auth import device_required
 from ..problems import ApiError
 from ..request_body import request_body
 from ..services import evidence, reports
 from . import bp
 from .body import json_object
+from .operations import Reply, operation
+
+BINARY = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
 
 
 def _uuid(value: str) -> str:
@@ -23,6 +28,17 @@ def _uuid(value: str) -> str:
 
 
 @bp.put("/reports/<report_id>")
+@operation(
+    operation_id="putReport",
+    summary="Store a report once (idempotent by report_id)",
+    request=ReportInSchema,
+    responses={
+        201: Reply("Stored", ReportOutSchema),
+        200: Reply("Already stored, same body", ReportOutSchema),
+    },
+    problems=(400, 409, 413, 415, 422),
+    device=True,
+)
 @device_required
 def put_report(report_id: str):
     """Store a report once: 201 the first time, 200 for the same body again, 409 otherwise."""
@@ -33,6 +49,13 @@ def put_report(report_id: str):
 
 
 @bp.get("/reports/<report_id>")
+@operation(
+    operation_id="getReport",
+    summary="The report as stored (without the reporter's identity)",
+    responses={200: Reply("The report", ReportOutSchema)},
+    problems=(400, 404),
+    device=True,
+)
 @device_required
 def get_report(report_id: str):
     report = reports.get_own_report(g.device, _uuid(report_id))
@@ -40,6 +63,17 @@ def get_report(report_id: str):
 
 
 @bp.put("/reports/<report_id>/media/<media_id>")
+@operation(
+    operation_id="putMedia",
+    summary="Upload the raw bytes of a declared media item",
+    request=BINARY,
+    responses={
+        201: Reply("Received and verified", ReportOutSchema),
+        200: Reply("Already received", ReportOutSchema),
+    },
+    problems=(400, 404, 411, 413, 422, 507),
+    device=True,
+)
 @device_required
 def put_media(report_id: str, media_id: str):
     """Receive the raw bytes of a declared media item (not resumable; see /uploads)."""

@@ -1,6 +1,7 @@
 """Resumable evidence uploads, tus 1.0.0, at /api/v1/uploads (see sync/PROTOCOL.md §3.5).
 
-Thin views: headers in, headers out. The logic is in :mod:`server.services.uploads`.
+Thin views: headers in (parsed by :mod:`.tus_headers`), plain values to
+:mod:`server.services.uploads`, headers out.
 """
 
 from __future__ import annotations
@@ -18,6 +19,17 @@ from ..request_body import request_body
 from ..services import uploads as tus
 from ..services.evidence import max_upload_bytes
 from . import bp
+from . import uploads_doc as doc
+from .operations import Reply, operation
+from .tus_headers import (
+    OFFSET_OCTET_STREAM,
+    TUS_EXTENSIONS,
+    TUS_VERSION,
+    parse_checksum,
+    parse_length,
+    parse_metadata,
+    state_headers,
+)
 
 UPLOADS_PATH = f"{bp.url_prefix}/uploads"
 ALLOW_METHODS = "POST, HEAD, PATCH, DELETE, OPTIONS"
@@ -38,8 +50,8 @@ def tus_request(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if request.headers.get("Tus-Resumable", "").strip() != tus.TUS_VERSION:
-            raise ApiError("tus_version_unsupported", headers={"Tus-Version": tus.TUS_VERSION})
+        if request.headers.get("Tus-Resumable", "").strip() != TUS_VERSION:
+            raise ApiError("tus_version_unsupported", headers={"Tus-Version": TUS_VERSION})
         return view(*args, **kwargs)
 
     return wrapper
@@ -49,7 +61,7 @@ def tus_request(view: Callable[..., Any]) -> Callable[..., Any]:
 def _tus_response_headers(resp: Response) -> Response:
     """Tus-Resumable and CORS on every answer under /uploads, errors included."""
     if request.path == UPLOADS_PATH or request.path.startswith(UPLOADS_PATH + "/"):
-        resp.headers["Tus-Resumable"] = tus.TUS_VERSION
+        resp.headers["Tus-Resumable"] = TUS_VERSION
         resp.headers["Access-Control-Allow-Origin"] = "*"
         resp.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
         if request.method != "OPTIONS":
@@ -71,27 +83,24 @@ def _chunk() -> tus.Chunk:
     return tus.Chunk(
         body=request_body(request.environ, request.stream),
         content_length=request.content_length,
-        checksum=tus.parse_checksum(request.headers.get("Upload-Checksum")),
+        checksum=parse_checksum(request.headers.get("Upload-Checksum")),
     )
 
 
-def _state_headers(state: tus.UploadState) -> dict[str, str]:
-    headers = {"Upload-Offset": str(state.offset), "Upload-Length": str(state.length)}
-    if state.expires_at is not None:
-        headers["Upload-Expires"] = tus.http_date(state.expires_at)
-    return headers
-
-
 @bp.route("/uploads", methods=["OPTIONS"], provide_automatic_options=False)
-@bp.route("/uploads/<upload_id>", methods=["OPTIONS"], provide_automatic_options=False)
-def upload_options(upload_id: str | None = None):
+@operation(
+    operation_id="uploadsOptions",
+    summary=doc.OPTIONS_SUMMARY,
+    responses=doc.OPTIONS_RESPONSES,
+)
+def upload_options():
     """Server capabilities (tus discovery) and the answer to CORS preflights."""
     return (
         "",
         204,
         {
-            "Tus-Version": tus.TUS_VERSION,
-            "Tus-Extension": ",".join(tus.TUS_EXTENSIONS),
+            "Tus-Version": TUS_VERSION,
+            "Tus-Extension": ",".join(TUS_EXTENSIONS),
             "Tus-Max-Size": str(max_upload_bytes()),
             "Tus-Checksum-Algorithm": ",".join(tus.CHECKSUM_ALGORITHMS),
             "Access-Control-Allow-Methods": ALLOW_METHODS,
@@ -101,7 +110,28 @@ def upload_options(upload_id: str | None = None):
     )
 
 
+@bp.route("/uploads/<upload_id>", methods=["OPTIONS"], provide_automatic_options=False)
+@operation(
+    operation_id="uploadOptions",
+    summary=doc.OPTIONS_SUMMARY,
+    responses=doc.OPTIONS_RESPONSES,
+)
+def upload_preflight(upload_id: str):
+    """As :func:`upload_options`, for one upload's URL."""
+    return upload_options()
+
+
 @bp.post("/uploads", provide_automatic_options=False)
+@operation(
+    operation_id="createUpload",
+    summary="tus creation (idempotent per media_id), with optional first chunk",
+    parameters=(doc.TUS_RESUMABLE, doc.UPLOAD_LENGTH, doc.UPLOAD_METADATA, doc.UPLOAD_CHECKSUM),
+    request=doc.OFFSET_OCTET_STREAM_BODY,
+    request_required=False,
+    responses={201: doc.CREATED},
+    problems=(400, 404, 412, 413, 422, 460, 507),
+    device=True,
+)
 @tus_request
 @device_required
 def create_upload():
@@ -109,37 +139,62 @@ def create_upload():
     for unsupported in ("Upload-Defer-Length", "Upload-Concat"):
         if unsupported in request.headers:
             raise ApiError("bad_request", errors={unsupported: ["Not supported by this server."]})
-    length = tus.parse_length(request.headers.get("Upload-Length"), "Upload-Length")
-    metadata = tus.parse_metadata(request.headers.get("Upload-Metadata"))
+    length = parse_length(request.headers.get("Upload-Length"), "Upload-Length")
+    metadata = parse_metadata(request.headers.get("Upload-Metadata"))
     report_id = _uuid(metadata.get("report_id"), "report_id")
     media_id = _uuid(metadata.get("media_id"), "media_id")
-    chunk = _chunk() if request.mimetype == tus.OFFSET_OCTET_STREAM else None
+    chunk = _chunk() if request.mimetype == OFFSET_OCTET_STREAM else None
     state, _created = tus.create(g.device, report_id, media_id, length, chunk)
-    headers = _state_headers(state)
+    headers = state_headers(state)
     headers["Location"] = url_for("api.head_upload", upload_id=state.id)
     return "", 201, headers
 
 
 @bp.route("/uploads/<upload_id>", methods=["HEAD"], provide_automatic_options=False)
+@operation(
+    operation_id="headUpload",
+    summary="The upload's durable offset",
+    parameters=(doc.TUS_RESUMABLE,),
+    responses={200: Reply("Where the upload stands", headers=doc.UPLOAD_STATE)},
+    problems=(404, 410, 412),
+    device=True,
+)
 @tus_request
 @device_required
 def head_upload(upload_id: str):
     """The durable offset: bytes fsynced to disk, also after a crash."""
-    return "", 200, _state_headers(tus.head(g.device, upload_id))
+    return "", 200, state_headers(tus.head(g.device, upload_id))
 
 
 @bp.patch("/uploads/<upload_id>", provide_automatic_options=False)
+@operation(
+    operation_id="patchUpload",
+    summary="Append bytes at Upload-Offset; completes and verifies the evidence",
+    parameters=(doc.TUS_RESUMABLE, doc.UPLOAD_OFFSET, doc.UPLOAD_CHECKSUM_PATCH),
+    request=doc.OFFSET_OCTET_STREAM_BODY,
+    responses={204: Reply("Appended", headers=doc.UPLOAD_STATE)},
+    problems=(400, 404, 409, 410, 412, 413, 415, 422, 423, 460, 507),
+    device=True,
+)
 @tus_request
 @device_required
 def patch_upload(upload_id: str):
-    if request.mimetype != tus.OFFSET_OCTET_STREAM:
+    if request.mimetype != OFFSET_OCTET_STREAM:
         raise ApiError("upload_content_type")
-    offset = tus.parse_length(request.headers.get("Upload-Offset"), "Upload-Offset")
+    offset = parse_length(request.headers.get("Upload-Offset"), "Upload-Offset")
     state = tus.patch(g.device, upload_id, offset, _chunk())
-    return "", 204, _state_headers(state)
+    return "", 204, state_headers(state)
 
 
 @bp.delete("/uploads/<upload_id>", provide_automatic_options=False)
+@operation(
+    operation_id="deleteUpload",
+    summary="tus termination (received evidence is never removed)",
+    parameters=(doc.TUS_RESUMABLE,),
+    responses={204: Reply("Terminated")},
+    problems=(404, 412, 423),
+    device=True,
+)
 @tus_request
 @device_required
 def delete_upload(upload_id: str):
@@ -149,6 +204,15 @@ def delete_upload(upload_id: str):
 
 
 @bp.post("/uploads/<upload_id>", provide_automatic_options=False)
+@operation(
+    operation_id="overrideUpload",
+    summary="PATCH or DELETE for clients that cannot send them: "
+    "X-HTTP-Method-Override: PATCH | DELETE",
+    parameters=(doc.TUS_RESUMABLE, doc.METHOD_OVERRIDE),
+    responses={204: Reply("As the overridden method")},
+    problems=(400, 404, 405, 409, 410, 412, 413, 415, 422, 423, 460, 507),
+    device=True,
+)
 def override_upload(upload_id: str):
     """``POST`` + ``X-HTTP-Method-Override`` for clients that cannot send PATCH/DELETE."""
     views = {"PATCH": patch_upload, "DELETE": delete_upload, "HEAD": head_upload}

@@ -6,7 +6,7 @@
     districts unrouted [--limit N]
     districts route-by-hand REPORT_ID DISTRICT_CODE [--note TEXT]
 
-Thin wrappers over :mod:`server.services.routing` and :mod:`server.services.cases`.
+Thin wrappers over :mod:`server.services.districts` and :mod:`server.services.cases`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import getpass
 import click
 from flask.cli import AppGroup
 
+from ..district_index import DEFAULT_PROPS, PropertyNames
 from ..extensions import db
 from ..models import Report
-from ..routing import DEFAULT_PROPS, PropertyNames
-from ..services import cases, routing
+from ..services import cases, districts
 
 cli = AppGroup("districts", help="District boundaries, police units and unrouted reports.")
 
@@ -75,8 +75,8 @@ def import_command(
     data/boundaries/PROVENANCE.md). Property names are configurable.
     """
     if file is None:
-        file = str(routing.DEFAULT_DISTRICTS_PATH)
-        provinces_file = provinces_file or str(routing.DEFAULT_PROVINCES_PATH)
+        file = str(districts.DEFAULT_DISTRICTS_PATH)
+        provinces_file = provinces_file or str(districts.DEFAULT_PROVINCES_PATH)
     props = PropertyNames(
         district_code=district_code,
         district_name=district_name,
@@ -86,15 +86,15 @@ def import_command(
         province_name=province_name,
     )
     try:
-        result = routing.import_boundaries(
-            routing.read_geojson(file),
-            routing.read_geojson(provinces_file) if provinces_file else None,
+        result = districts.import_boundaries(
+            districts.read_geojson(file),
+            districts.read_geojson(provinces_file) if provinces_file else None,
             props,
             source=file if not provinces_file else f"{file} + {provinces_file}",
             actor=_actor(actor),
             replace=replace,
         )
-    except routing.RoutingError as e:
+    except districts.RoutingError as e:
         raise click.ClickException(str(e)) from None
     click.echo(
         f"districts: {result.inserted} inserted, {result.updated} updated, "
@@ -112,8 +112,8 @@ def import_command(
 @cli.command("list")
 def list_command() -> None:
     """Districts of the current boundary set with their police unit."""
-    for d in routing.current_index().districts():
-        unit = routing.unit_for(d.code)
+    for d in districts.current_index().districts():
+        unit = districts.unit_for(d.code)
         unit_text = f"{unit.code}\t{unit.name}" if unit else "-"
         click.echo(f"{d.code}\t{d.name}\t{d.province_name}\t{unit_text}")
 
@@ -128,8 +128,8 @@ def set_unit_command(
 ) -> None:
     """Make UNIT_CODE the police unit handling DISTRICT_CODE's reports."""
     try:
-        unit, moved = routing.set_unit(district_code, unit_code, name, _actor(actor))
-    except routing.RoutingError as e:
+        unit, moved = districts.set_unit(district_code, unit_code, name, _actor(actor))
+    except districts.RoutingError as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"{district_code} -> {unit.code} ({unit.name}); open cases moved: {moved}")
 
@@ -138,7 +138,7 @@ def set_unit_command(
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
 def unrouted_command(limit: int) -> None:
     """Reports that no rule could place in a district (oldest first)."""
-    rows = routing.unrouted_reports(limit)
+    rows = districts.unrouted_reports(limit)
     if not rows:
         click.echo("no unrouted reports")
         return
@@ -164,7 +164,7 @@ def route_by_hand_command(
         raise click.ClickException(f"no report {report_id}")
     try:
         case = cases.route_by_hand(report, district_code, _actor(actor), note)
-    except (routing.RoutingError, cases.CaseError) as e:
+    except (districts.RoutingError, cases.CaseError) as e:
         raise click.ClickException(str(e)) from None
     click.echo(
         f"{report_id} -> {district_code}"

@@ -16,7 +16,7 @@ def expire_command() -> None:
     touched. Safe to run at any time (e.g. hourly from cron): an upload being written
     right now is skipped.
     """
-    from ..services.uploads import expire
+    from ..services.upload_expiry import expire
 
     result = expire()
     click.echo(

@@ -1,7 +1,8 @@
 """The district police review console: server-rendered pages at ``/console``.
 
-``init_app`` registers the console and the officers' login API, and makes the session
-cookie HttpOnly, SameSite=Lax, and Secure whenever the request came over HTTPS.
+``init_app`` registers the console and the officers' login API, makes the session
+cookie HttpOnly, SameSite=Lax, and Secure whenever the request came over HTTPS, and keeps
+the app's config (its secrets) out of the templates.
 """
 
 from __future__ import annotations
@@ -32,8 +33,14 @@ def init_app(app: Flask) -> None:
     if app.config.get("SESSION_COOKIE_NAME", "session") == "session":
         app.config["SESSION_COOKIE_NAME"] = "rw_console"
     app.session_interface = _SessionInterface()
-    from . import auth, push, views  # noqa: F401  (routes)
+    # Flask hands the whole config (SECRET_KEY, IDENTITY_KEY ...) to every template as
+    # ``config``; no template needs it.
+    app.jinja_env.globals.pop("config", None)
+    from . import auth, maps, push, stats_views, views  # noqa: F401  (routes)
     from .officers import bp as officers_bp
 
     app.register_blueprint(bp)
     app.register_blueprint(officers_bp)
+    from . import i18n
+
+    i18n.init_app(app)  # after the blueprint: its labels, error pages, language cookie

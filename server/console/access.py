@@ -9,9 +9,8 @@ from __future__ import annotations
 from flask import abort
 
 from ..extensions import db
-from ..models import Media, Report
+from ..models import Case, Media, Report
 from ..models.accounts import User
-from ..models.geo import Case
 from ..services import accounts
 
 

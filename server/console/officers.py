@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from typing import Any
+
+from flask import Blueprint, request
 from marshmallow import ValidationError
-from werkzeug.wrappers import Response
 
-from sync.schemas import OfficerLoginSchema
+from sync.schemas import OfficerDeviceOutSchema, OfficerLoginSchema
 
+from ..api.operations import Reply, operation
 from ..auth import register_device
 from ..extensions import db
 from ..models.accounts import OfficerDevice
@@ -20,7 +22,14 @@ _login_in = OfficerLoginSchema()
 
 
 @bp.post("/login")
-def login() -> tuple[Response, int]:
+@operation(
+    operation_id="officerLogin",
+    summary="A patrol officer's device token (PROTOCOL §3.3a)",
+    request=OfficerLoginSchema,
+    responses={201: Reply("Signed in", OfficerDeviceOutSchema)},
+    problems=(400, 401, 422, 429),
+)
+def login() -> tuple[dict[str, Any], int]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiError("json_object_required")
@@ -29,16 +38,13 @@ def login() -> tuple[Response, int]:
     except ValidationError as err:
         raise ApiError("validation_failed", errors=field_errors(err.messages)) from None
     username, password = data["username"], data["password"]
-    try:
-        user = accounts.authenticate(username.strip(), password, request.remote_addr or "-")
-    except accounts.RateLimited:
-        raise ApiError("rate_limited", headers={"Retry-After": "900"}) from None
+    # Too many failures: accounts.RateLimited, a 429 with Retry-After (server.problems).
+    user = accounts.authenticate(username.strip(), password, request.remote_addr or "-")
     if user is None or user.role != "officer":
         raise ApiError("invalid_credentials")
     device, token = register_device()
     db.session.add(OfficerDevice(device_id=device.id, user_id=user.id))
     accounts.audit(user, "officer_device_issued", detail=device.id)
     db.session.commit()
-    return jsonify(
-        {"device_id": device.id, "token": token, "officer": {"display_name": user.display_name}}
-    ), 201
+    body = {"device_id": device.id, "token": token, "officer": {"display_name": user.display_name}}
+    return body, 201

@@ -1,15 +1,23 @@
-"""Console pages: queue, case, evidence, decisions, split, forward, reveal, reveal log."""
+"""Console pages: queue, case, evidence, decisions (one case, or several rejected at once
+from the queue), the penalty decision, reopening, split, forward, merge, reveal, reveal log.
+
+Each view parses the request, calls a service and renders: the queue
+(:mod:`server.services.queue`), the case page (:mod:`server.services.dossier`, and its
+similar-photo hints from :mod:`server.services.cases`), decisions, splits and forwards
+(:mod:`server.services.review`), merges (:mod:`server.services.case_merge`), the informant's reveal
+(:mod:`server.services.reveal`) and the audit log (:mod:`server.services.audit_log`).
+Who may see which case, report or file is decided in :mod:`.access`.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from flask import (
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -20,27 +28,21 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from .. import catalogue
-from ..extensions import db
-from ..identity import decrypt_identity
-from ..models import Report, utcnow
-from ..models.accounts import AuditLog, Decision, IdentityReveal, OfficerDevice, User
-from ..models.geo import Case
+from ..models import Case, User
 from ..reasons import INFO_REASONS, REJECT_REASONS, STATUS_TEXT
-from ..services import accounts, cases, review, routing
+from ..services import accounts, case_merge, cases, districts, review
+from ..services.audit_log import recent_entries
+from ..services.dossier import dossier
 from ..services.evidence import media_store
+from ..services.queue import QueueFilters, open_cases, violation_choices
+from ..services.reveal import RevealError, may_reveal, reveal_identity, reveal_log
 from . import bp
-from .access import allowed_districts, case_for, may_see_district, report_for
+from .access import allowed_districts, case_for, may_see_district, media_for, report_for
 from .auth import current_user, role_required
+from .i18n import decision_error, t
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
-PAGE_SIZE = 20
-JOIN_TEXT = {
-    None: "Mở vụ việc / opened the case",
-    "same_media": "Cùng tệp ảnh/video / same file",
-    "similar_media": "Ảnh gần giống / similar photo",
-    "same_plate": "Cùng biển số, vi phạm, nơi và giờ / same plate, place and time",
-}
+REVEAL_ERRORS = {"short_reason": "reveal.short", "no_identity": "reveal.nobody"}
 
 
 def _user() -> User:
@@ -51,8 +53,7 @@ def _user() -> User:
 
 @bp.route("/static/<path:filename>")
 def static(filename: str) -> Response:
-    response = send_from_directory(STATIC, filename, max_age=3600)
-    return response
+    return send_from_directory(STATIC, filename, max_age=3600)
 
 
 @bp.route("/")
@@ -60,134 +61,106 @@ def index() -> Response:
     return redirect(url_for("console.queue"))
 
 
-def _parse_date(value: str | None) -> datetime | None:
-    try:
-        return datetime.strptime(value or "", "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-
-
 @bp.route("/queue")
 def queue() -> str:
     """Open cases of the user's districts, most-confirmed and oldest first."""
     user = _user()
+    filters = QueueFilters.from_args(request.args)
+    page = open_cases(user, filters, request.args.get("page", 1, type=int) or 1)
     codes = allowed_districts(user)
-    f = {
-        k: request.args.get(k, "").strip()
-        for k in ("status", "violation", "plate", "since", "until")
-    }
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    q = sa.select(Case).where(Case.status == "open")
-    if codes is not None:
-        q = q.where(Case.district_code.in_(sorted(codes) or [""]))
-    member = sa.select(Report.case_id).where(Report.case_id == Case.id)
-    conditions = []
-    if f["status"] in STATUS_TEXT:
-        conditions.append(Report.status == f["status"])
-    if f["violation"]:
-        conditions.append(Report.violation == f["violation"])
-    if f["plate"]:
-        compact = "".join(ch for ch in f["plate"].upper() if ch.isalnum())
-        conditions.append(Report.plate_compact.contains(compact))
-    since, until = _parse_date(f["since"]), _parse_date(f["until"])
-    if since:
-        conditions.append(Report.captured_at >= since)
-    if until:
-        conditions.append(Report.captured_at < until + timedelta(days=1))
-    if conditions:
-        q = q.where(member.where(*conditions).exists())
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(q.subquery())) or 0
-    rows = list(
-        db.session.scalars(
-            q.order_by(Case.report_count.desc(), Case.created_at, Case.id)
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
-        )
-    )
-    firsts = {
-        r.id: r
-        for r in db.session.scalars(
-            sa.select(Report).where(Report.id.in_([c.first_report_id for c in rows] or [""]))
-        )
-    }
-    statuses: dict[str, set[str]] = {}
-    for case_id, status in db.session.execute(
-        sa.select(Report.case_id, Report.status).where(
-            Report.case_id.in_([c.id for c in rows] or [""])
-        )
-    ):
-        statuses.setdefault(case_id, set()).add(status)
-    violations = sorted(v for v in db.session.scalars(sa.select(Report.violation).distinct()) if v)
     return render_template(
         "console/queue.html",
-        cases=rows,
-        firsts=firsts,
-        statuses=statuses,
-        filters=f,
         page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
-        total=total,
+        filters=filters,
         status_text=STATUS_TEXT,
-        violations=violations,
-        district=routing.district_ref,
+        violations=violation_choices(),
+        district=districts.district_ref,
         districts=sorted(codes) if codes is not None else None,
+        bulk_reasons=review.BULK_REJECT_REASONS,
     )
 
 
-def _officers(reports: list[Report]) -> dict[str, str]:
-    """Display names of officers for reports sent with an officer's token."""
-    rows = db.session.execute(
-        sa.select(Report.id, User.display_name)
-        .join(OfficerDevice, OfficerDevice.device_id == Report.device_id)
-        .join(User, User.id == OfficerDevice.user_id)
-        .where(Report.id.in_([r.id for r in reports] or [""]))
-    )
-    return {rid: name for rid, name in rows}
+@bp.route("/queue/reject", methods=["POST"])
+def bulk_reject() -> Response:
+    """Reject the cases ticked in the queue with one reason; each ``case`` value is
+    ``<case id>:<number of reports the queue showed>``."""
+    user = _user()
+    targets = []
+    for value in request.form.getlist("case")[: review.MAX_BULK + 1]:
+        case_id, _, count = value.partition(":")
+        targets.append((case_for(user, case_id), _count(count)))
+    back = redirect(request.referrer or url_for("console.queue"))
+    try:
+        done = review.bulk_reject(user, targets, request.form.get("reason_code") or None)
+    except review.DecisionError as exc:
+        flash(decision_error(exc), "error")
+        return back
+    flash(t("flash.bulk_rejected", n=len(done)), "ok")
+    return back
 
 
 @bp.route("/cases/<case_id>")
 def case(case_id: str) -> str:
     user = _user()
-    c = case_for(user, case_id)
-    reports = cases.members(c.id)
-    decisions = list(
-        db.session.scalars(
-            sa.select(Decision).where(Decision.case_id == c.id).order_by(Decision.id)
-        )
-    )
-    actors = {
-        u.id: u.display_name
-        for u in db.session.scalars(
-            sa.select(User).where(User.id.in_([d.actor_id for d in decisions] or [0]))
-        )
-    }
-    can_reveal = user.role == "supervisor" and may_see_district(user, c.district_code)
+    found = dossier(case_for(user, case_id))
     return render_template(
         "console/case.html",
-        case=c,
-        reports=reports,
+        case=found.case,
+        reports=found.reports,
+        officers=found.officers,
+        # Similar-photo hints have their own list below, filtered by who may see them.
+        history=[e for e in found.history if e.kind != cases.SIMILAR_PHOTO],
+        decisions=found.decisions,
+        verdict_entry=found.verdict_entry,
+        penalty_no=found.penalty_no,
+        new_reports=found.has_new_reports,
         pseudonym=accounts.pseudonym,
-        officers=_officers(reports),
-        history=cases.history(c.id),
-        decisions=decisions,
-        actors=actors,
-        join_text=JOIN_TEXT,
         reject_reasons=REJECT_REASONS,
         info_reasons=INFO_REASONS,
         status_text=STATUS_TEXT,
-        district=routing.district_ref,
-        can_reveal=can_reveal,
-        all_districts=sorted(routing.current_index().districts(), key=lambda d: d.code),
+        district=districts.district_ref,
+        can_reveal=may_reveal(user, found.case),
+        forward_choices=districts.forward_choices(found.case.district_code),
+        similar=[
+            c for c in cases.similar_cases(found.case.id) if may_see_district(user, c.district_code)
+        ],
     )
+
+
+def _to_case(case: Case) -> Response:
+    return redirect(url_for("console.case", case_id=case.id))
+
+
+def _review_act(
+    case: Case, act: Callable[[], object], done: str, *, elsewhere: str | None = None
+) -> Response:
+    """Run a reviewer's act on ``case``, flash how it went, and redirect.
+
+    An act that leaves a case behind (split: the new case; forward: the moved case) leads
+    there if the user may still see it, otherwise to the ``elsewhere`` endpoint (or back
+    to ``case``). A refused act flashes why and leads back to ``case``.
+    """
+    try:
+        result = act()
+    except review.DecisionError as exc:
+        flash(decision_error(exc), "error")
+        return _to_case(case)
+    flash(t(done), "ok")
+    if isinstance(result, Case):
+        if may_see_district(_user(), result.district_code):
+            return _to_case(result)
+        if elsewhere:
+            return redirect(url_for(elsewhere))
+    return _to_case(case)
 
 
 @bp.route("/cases/<case_id>/decide", methods=["POST"])
 def decide(case_id: str) -> Response:
-    user = _user()
+    user, form = _user(), request.form
     c = case_for(user, case_id)
-    form = request.form
-    try:
-        review.decide(
+    return _review_act(
+        c,
+        lambda: review.decide(
             user,
             c,
             form.get("kind", ""),
@@ -195,48 +168,77 @@ def decide(case_id: str) -> Response:
             public_note=form.get("public_note"),
             internal_note=form.get("internal_note"),
             penalty_no=form.get("penalty_no"),
-        )
-        flash("Đã ghi quyết định / decision recorded", "ok")
-    except review.DecisionError as exc:
-        flash(str(exc), "error")
-    return redirect(url_for("console.case", case_id=c.id))
+            confirm_count=_count(form.get("confirm_count")),
+        ),
+        "flash.decided",
+    )
+
+
+@bp.route("/cases/<case_id>/penalty", methods=["POST"])
+def penalty(case_id: str) -> Response:
+    """Add the penalty decision number to a verified case."""
+    user, form = _user(), request.form
+    c = case_for(user, case_id)
+    return _review_act(
+        c,
+        lambda: review.issue_penalty(user, c, form.get("penalty_no"), form.get("internal_note")),
+        "flash.penalty",
+    )
+
+
+@bp.route("/cases/<case_id>/reopen", methods=["POST"])
+def reopen(case_id: str) -> Response:
+    """Unlock a decided case, with a written reason."""
+    user, form = _user(), request.form
+    c = case_for(user, case_id)
+    return _review_act(c, lambda: review.reopen(user, c, form.get("reason")), "flash.reopened")
+
+
+def _count(value: str | None) -> int | None:
+    """A count sent by a form; None when missing or not a number."""
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+@bp.route("/cases/<case_id>/merge", methods=["POST"])
+def merge(case_id: str) -> Response:
+    """Merge the case named in the form (short id) into this one: same district, both open."""
+    user, form = _user(), request.form
+    c = case_for(user, case_id)
+    return _review_act(
+        c,
+        lambda: case_merge.merge(user, c, form.get("other", ""), form.get("note")),
+        "flash.merged",
+    )
 
 
 @bp.route("/cases/<case_id>/split", methods=["POST"])
 def split(case_id: str) -> Response:
-    user = _user()
+    user, form = _user(), request.form
     c = case_for(user, case_id)
-    try:
-        new = review.split(user, c, request.form.get("report_id", ""), request.form.get("reason"))
-        flash("Đã tách phản ánh / report split out", "ok")
-        if may_see_district(user, new.district_code):
-            return redirect(url_for("console.case", case_id=new.id))
-    except review.DecisionError as exc:
-        flash(str(exc), "error")
-    return redirect(url_for("console.case", case_id=c.id))
+    return _review_act(
+        c,
+        lambda: review.split(user, c, form.get("report_id", ""), form.get("reason")),
+        "flash.split",
+    )
 
 
 @bp.route("/cases/<case_id>/forward", methods=["POST"])
 def forward(case_id: str) -> Response:
-    user = _user()
+    user, form = _user(), request.form
     c = case_for(user, case_id)
-    try:
-        moved = review.forward(
-            user, c, request.form.get("to_district", ""), request.form.get("note")
-        )
-        flash("Đã chuyển vụ việc / case forwarded", "ok")
-        if may_see_district(user, moved.district_code):
-            return redirect(url_for("console.case", case_id=moved.id))
-        return redirect(url_for("console.queue"))
-    except review.DecisionError as exc:
-        flash(str(exc), "error")
-    return redirect(url_for("console.case", case_id=c.id))
+    return _review_act(
+        c,
+        lambda: review.forward(user, c, form.get("to_district", ""), form.get("note")),
+        "flash.forwarded",
+        elsewhere="console.queue",
+    )
 
 
 @bp.route("/media/<media_id>")
 def media(media_id: str) -> Response:
-    from .access import media_for
-
     m = media_for(_user(), media_id)
     path = media_store().blob_path(m.sha256)
     if not path.exists():
@@ -249,61 +251,43 @@ def media(media_id: str) -> Response:
 
 @bp.route("/reports/<report_id>/reveal", methods=["GET", "POST"])
 @role_required("supervisor")
-def reveal(report_id: str) -> Any:
+def reveal(report_id: str) -> tuple[str, int]:
     """A supervisor of the case's province reveals the informant, with a written reason."""
     user = _user()
     report, c = report_for(user, report_id)
     identity = None
     error = None
     if request.method == "POST":
-        reason = (request.form.get("reason") or "").strip()[:1000]
-        if len(reason) < 10:
-            error = "Hãy ghi rõ lý do (ít nhất 10 ký tự) / write the reason (10+ characters)"
-        elif report.identity_ciphertext is None:
-            error = "Phản ánh này không có danh tính / this report names nobody"
-        else:
-            db.session.add(
-                IdentityReveal(actor_id=user.id, report_id=report.id, reason=reason, at=utcnow())
-            )
-            accounts.audit(user, "identity_revealed", case_id=c.id, report_id=report.id)
-            db.session.commit()
-            identity = decrypt_identity(report.identity_ciphertext)
-    status = 422 if error else 200
-    return (
-        render_template(
-            "console/reveal.html",
-            report=report,
-            case=c,
-            pseudonym=accounts.pseudonym(report.id),
-            identity=identity,
-            error=error,
-        ),
-        status,
+        try:
+            identity = reveal_identity(user, report, request.form.get("reason"))
+        except RevealError as exc:
+            if exc.code not in REVEAL_ERRORS:
+                abort(403)
+            error = t(REVEAL_ERRORS[exc.code])
+    page = render_template(
+        "console/reveal.html",
+        report=report,
+        case=c,
+        pseudonym=accounts.pseudonym(report.id),
+        identity=identity,
+        error=error,
     )
+    return page, 422 if error else 200
 
 
 @bp.route("/reveals")
-@role_required("admin")
+@role_required("supervisor", "admin")
 def reveals() -> str:
-    rows = db.session.execute(
-        sa.select(IdentityReveal, User.username, User.display_name)
-        .join(User, User.id == IdentityReveal.actor_id)
-        .order_by(IdentityReveal.id.desc())
-        .limit(500)
-    ).all()
-    return render_template("console/reveals.html", rows=rows, pseudonym=accounts.pseudonym)
+    """The reveal log: all of it for an administrator, a supervisor's province's for them."""
+    return render_template(
+        "console/reveals.html", rows=reveal_log(_user()), pseudonym=accounts.pseudonym
+    )
 
 
 @bp.route("/audit")
 @role_required("admin")
 def audit_log() -> str:
-    rows = db.session.execute(
-        sa.select(AuditLog, User.username)
-        .outerjoin(User, User.id == AuditLog.actor_id)
-        .order_by(AuditLog.id.desc())
-        .limit(500)
-    ).all()
-    return render_template("console/audit.html", rows=rows)
+    return render_template("console/audit.html", rows=recent_entries())
 
 
 @bp.app_template_filter("local")
@@ -313,22 +297,6 @@ def _local(value: datetime | None, offset_min: int = 420) -> str:
     return (value + timedelta(minutes=offset_min)).strftime("%Y-%m-%d %H:%M")
 
 
-@bp.app_template_filter("violation_name")
-def _violation_name(code: str | None) -> str:
-    """The Vietnamese name of a catalogue code (the code itself if unknown)."""
-    found = catalogue.by_code().get(code or "")
-    return found["name_vi"] if found else (code or "")
-
-
-@bp.app_template_filter("violation_title")
-def _violation_title(code: str | None) -> str:
-    """English name and legal reference, for a tooltip."""
-    found = catalogue.by_code().get(code or "")
-    if not found:
-        return code or ""
-    return f"{code} · {found['name_en']} · {found.get('legal_reference') or ''}".rstrip(" ·")
-
-
 @bp.app_template_filter("exif_value")
 def _exif_value(value: Any, key: str = "") -> str:
     """EXIF numbers as a reviewer reads them: coordinates to 6 decimals (~0.1 m),
@@ -336,8 +304,3 @@ def _exif_value(value: Any, key: str = "") -> str:
     if isinstance(value, float):
         return f"{value:.6f}" if key in ("lat", "lon") else f"{value:.1f}"
     return str(value)
-
-
-@bp.app_template_global()
-def console_config(name: str) -> Any:
-    return current_app.config.get(name)

@@ -1,10 +1,56 @@
-"""Database models, one module per area. The schema itself comes only from migrations.
+"""Database models, one module per domain. The schema itself comes only from migrations.
+
+* :mod:`.types`: shared column types (``BigSerial``, ``UTCDateTime``) and ``utcnow``.
+* :mod:`.reports`: devices, reports, their media and status history.
+* :mod:`.districts`: district and province boundaries, their imports, police units.
+* :mod:`.cases`: cases, their history, reviewers' decisions.
+* :mod:`.accounts`: console users and officers, their districts, failed logins.
+* :mod:`.audit`: the audit log and identity reveals.
+* :mod:`.push`: Web Push subscriptions, the push outbox, digest cursors.
+* :mod:`.uploads`: resumable (tus) uploads of evidence.
+* :mod:`.accidents`: road-accident figures per district and month (statistics).
 
 Every model module is imported here so that ``db.metadata`` (and so Alembic's
-autogenerate) sees all tables.
+autogenerate) sees all tables; import models from this package
+(``from server.models import Case``).
 """
 
-from . import accounts, geo, push, uploads  # noqa: F401  (their tables must be in db.metadata)
-from .core import BigSerial, Device, Media, Report, StatusEvent, UTCDateTime, utcnow
+from .accidents import AccidentFigure
+from .accounts import CONSOLE_ROLES, ROLES, LoginFailure, OfficerDevice, User, UserDistrict
+from .audit import AuditLog, IdentityReveal
+from .cases import Case, CaseEvent, Decision
+from .districts import District, DistrictImport, PoliceUnit, Province
+from .push import DigestCursor, PushMessage, PushSubscription
+from .reports import Device, Media, Report, StatusEvent
+from .types import BigSerial, UTCDateTime, utcnow
+from .uploads import Upload
 
-__all__ = ["BigSerial", "Device", "Media", "Report", "StatusEvent", "UTCDateTime", "utcnow"]
+__all__ = [
+    "CONSOLE_ROLES",
+    "ROLES",
+    "AccidentFigure",
+    "AuditLog",
+    "BigSerial",
+    "Case",
+    "CaseEvent",
+    "Decision",
+    "Device",
+    "DigestCursor",
+    "District",
+    "DistrictImport",
+    "IdentityReveal",
+    "LoginFailure",
+    "Media",
+    "OfficerDevice",
+    "PoliceUnit",
+    "Province",
+    "PushMessage",
+    "PushSubscription",
+    "Report",
+    "StatusEvent",
+    "UTCDateTime",
+    "Upload",
+    "User",
+    "UserDistrict",
+    "utcnow",
+]

@@ -1,13 +1,12 @@
-"""Accounts of the review console (migration 0005).
+"""Accounts of the review console and officers (migration 0005).
 
 * ``users``: officers, reviewers, supervisors and admins; passwords hashed with argon2.
 * ``user_districts``: the districts a reviewer reviews (a supervisor has a province).
 * ``login_failures``: failed logins per username and IP, for the rate limit.
 * ``officer_devices``: a device token issued to an officer by ``/api/v1/officers/login``.
-* ``decisions``: each reviewer decision with its internal note and penalty number (the
-  public part goes to the report's ``status_events``).
-* ``audit_log``: who did what, when, to which object: never the informant's identity.
-* ``identity_reveals``: every reveal of an informant's identity, with its written reason.
+
+Reviewers' decisions are in :mod:`server.models.cases`, the audit log and identity
+reveals in :mod:`server.models.audit`.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .core import BigSerial, UTCDateTime, utcnow
+from .types import BigSerial, UTCDateTime, utcnow
 
 ROLES = ("officer", "reviewer", "supervisor", "admin")
 CONSOLE_ROLES = ("reviewer", "supervisor", "admin")  # may sign in to the review console
@@ -67,40 +66,3 @@ class OfficerDevice(db.Model):
         BigSerial, sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class Decision(db.Model):
-    __tablename__ = "decisions"
-
-    id: Mapped[int] = mapped_column(BigSerial, primary_key=True, autoincrement=True)
-    case_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
-    report_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
-    kind: Mapped[str] = mapped_column(sa.String(16))
-    reason_code: Mapped[str | None] = mapped_column(sa.String(48))
-    public_note: Mapped[str | None] = mapped_column(sa.Text)
-    internal_note: Mapped[str | None] = mapped_column(sa.Text)
-    penalty_no: Mapped[str | None] = mapped_column(sa.String(64))
-    actor_id: Mapped[int] = mapped_column(BigSerial, sa.ForeignKey("users.id"))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class AuditLog(db.Model):
-    __tablename__ = "audit_log"
-
-    id: Mapped[int] = mapped_column(BigSerial, primary_key=True, autoincrement=True)
-    actor_id: Mapped[int | None] = mapped_column(BigSerial, sa.ForeignKey("users.id"))
-    action: Mapped[str] = mapped_column(sa.String(32))
-    case_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
-    report_id: Mapped[str | None] = mapped_column(sa.String(36))
-    detail: Mapped[str | None] = mapped_column(sa.Text)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class IdentityReveal(db.Model):
-    __tablename__ = "identity_reveals"
-
-    id: Mapped[int] = mapped_column(BigSerial, primary_key=True, autoincrement=True)
-    actor_id: Mapped[int] = mapped_column(BigSerial, sa.ForeignKey("users.id"))
-    report_id: Mapped[str] = mapped_column(sa.ForeignKey("reports.id"), index=True)
-    reason: Mapped[str] = mapped_column(sa.Text)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

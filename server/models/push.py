@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .core import BigSerial, UTCDateTime, utcnow
+from .types import BigSerial, UTCDateTime, utcnow
 
 
 class PushSubscription(db.Model):

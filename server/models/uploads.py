@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .core import UTCDateTime, utcnow
+from .types import UTCDateTime, utcnow
 
 
 class Upload(db.Model):

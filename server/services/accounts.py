@@ -12,12 +12,21 @@ from datetime import timedelta
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
 
 from ..extensions import db
-from ..models import Device, utcnow
-from ..models.accounts import ROLES, AuditLog, LoginFailure, OfficerDevice, User, UserDistrict
-from . import routing
+from ..models import (
+    ROLES,
+    AuditLog,
+    Device,
+    LoginFailure,
+    OfficerDevice,
+    User,
+    UserDistrict,
+    utcnow,
+)
+from ..settings import current_settings
+from . import districts
+from .errors import RateLimited  # the console catches it; on the API it is a 429
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both cases take the same time.
@@ -29,10 +38,6 @@ FAILURE_WINDOW = timedelta(minutes=15)
 
 class AccountError(ValueError):
     """A user cannot be created or changed as asked."""
-
-
-class RateLimited(Exception):
-    """Too many failed logins for this username from this address."""
 
 
 def hash_password(password: str) -> str:
@@ -161,7 +166,8 @@ def province_districts(province_code: str | None) -> set[str]:
     """District codes of a province in the current boundary set."""
     if not province_code:
         return set()
-    return {d.code for d in routing.current_index().districts() if d.province_code == province_code}
+    index = districts.current_index()
+    return {d.code for d in index.districts() if d.province_code == province_code}
 
 
 def audit(
@@ -190,6 +196,6 @@ def pseudonym(report_id: str) -> str:
 
     An HMAC of the report id under the SECRET_KEY: it says nothing about the identity.
     """
-    key = str(current_app.config["SECRET_KEY"]).encode()
+    key = str(current_settings().secret_key).encode()
     mac = hmac.new(key, b"reporter\0" + report_id.encode(), hashlib.sha256).digest()
     return f"Người báo #{int.from_bytes(mac[:4], 'big') % 9000 + 1000}"

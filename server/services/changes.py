@@ -11,28 +11,10 @@ from typing import Any
 
 from ..extensions import db
 from ..models import Device, Report, StatusEvent
-from ..problems import ApiError
 
+# Events per page of the feed: by default, and at most.
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
-
-
-def parse_cursor(raw: str | None) -> int:
-    if raw in (None, ""):
-        return 0
-    if not raw.isdigit() or len(raw) > 18:
-        raise ApiError("invalid_cursor")
-    return int(raw)
-
-
-def parse_limit(raw: str | None) -> int:
-    if raw in (None, ""):
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ApiError(
-            "validation_failed", errors={"limit": [f"Must be between 1 and {MAX_LIMIT}."]}
-        )
-    return int(raw)
 
 
 def changes_for(device: Device, since: int, limit: int) -> dict[str, Any]:

@@ -5,7 +5,7 @@ new cases arrived in their districts since their last digest: "3 vụ việc m�
 Hoàn Kiếm". Batched, never one per report: at most one digest per user every
 ``REVIEWER_DIGEST_MINUTES``.
 
-*New* matches the queue (``server.console.views.queue``): an open case of one of the
+*New* matches the queue (:func:`server.services.queue.open_cases`): an open case of one of the
 user's districts (:func:`server.services.accounts.districts_of`), counted once, that
 arrived there after the user's cursor: it was opened (at ingest, or by a split), or
 it was moved into the district (``forwarded``, ``routed``, ``routed_by_hand``) and is
@@ -32,14 +32,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
 
 from ..extensions import db
-from ..models import utcnow
-from ..models.accounts import CONSOLE_ROLES, User
-from ..models.geo import Case, CaseEvent
-from ..models.push import DigestCursor, PushMessage, PushSubscription
-from . import accounts, routing
+from ..models import (
+    CONSOLE_ROLES,
+    Case,
+    CaseEvent,
+    DigestCursor,
+    PushMessage,
+    PushSubscription,
+    User,
+    utcnow,
+)
+from ..settings import current_settings
+from . import accounts, districts
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +68,11 @@ class DigestStats:
 
 
 def interval() -> timedelta:
-    return timedelta(minutes=float(current_app.config.get("REVIEWER_DIGEST_MINUTES", 10)))
+    return timedelta(minutes=current_settings().reviewer_digest_minutes)
 
 
 def settle() -> timedelta:
-    value = current_app.config.get("REVIEWER_DIGEST_SETTLE_SECONDS")
+    value = current_settings().reviewer_digest_settle_seconds
     if value is None:
         value = 0 if db.session.get_bind().dialect.name == "sqlite" else 30
     return timedelta(seconds=float(value))
@@ -203,7 +210,7 @@ def digest_text(count: int, districts: list[str], lang: str) -> str:
 
 def short_name(code: str) -> str:
     """ "Ba Đình" for "Quận Ba Đình"; the code when the district is unknown."""
-    info = routing.district_info(code)
+    info = districts.district_info(code)
     name = info.name if info is not None and info.name else code
     for prefix in PREFIXES:
         if name.startswith(prefix) and len(name) > len(prefix):

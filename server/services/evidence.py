@@ -9,15 +9,15 @@ from __future__ import annotations
 from flask import current_app
 from werkzeug.exceptions import ClientDisconnected
 
-from .. import flags
+from .. import flags, storage
 from ..dedup import perceptual_hash
 from ..exif import EMPTY_EXIF, read_exif
 from ..extensions import db
 from ..models import Device, Media, Report, utcnow
-from ..problems import ApiError
+from ..settings import current_settings
 from ..sniff import matches_declared, sniff
-from ..storage import Body, IncompleteBody, MediaStore, Staged, StorageFull, TooLarge
-from . import cases
+from ..storage import Body, IncompleteBody, MediaStore, Staged
+from . import cases, errors
 from .reports import get_own_report, thresholds
 from .status import set_status
 
@@ -25,25 +25,26 @@ IMAGE_TYPES = flags.IMAGE_TYPES
 
 
 def media_store() -> MediaStore:
-    store = current_app.extensions.get("roadwatch.media_store")
-    if store is None:
-        config = current_app.config
-        store = MediaStore(config["MEDIA_ROOT"], config["MEDIA_QUOTA_BYTES"])
-        current_app.extensions["roadwatch.media_store"] = store
-    return store
+    """The app's evidence store (one per app and settings)."""
+    settings = current_settings()
+    cached = current_app.extensions.get("roadwatch.media_store")
+    if cached is None or cached[0] is not settings:
+        cached = (settings, MediaStore(settings.media_root, settings.media_quota_bytes))
+        current_app.extensions["roadwatch.media_store"] = cached
+    return cached[1]
 
 
 def max_upload_bytes() -> int:
-    return int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    return current_settings().max_upload_mb * 1024 * 1024
 
 
 def declared_media(device: Device, report_id: str, media_id: str) -> Media:
-    """The declared media item of the device's own report, or a 404 problem."""
+    """The declared media item of the device's own report, or MediaNotDeclared."""
     report = get_own_report(device, report_id)
     for media in report.media:
         if media.id == media_id:
             return media
-    raise ApiError("media_not_declared")
+    raise errors.MediaNotDeclared()
 
 
 def receive_direct(
@@ -54,40 +55,41 @@ def receive_direct(
     # End the lookup's transaction before streaming: the upload may take minutes.
     db.session.commit()
     if length is None:
-        raise ApiError("length_required")
+        raise errors.LengthRequired()
     if length > max_upload_bytes():
-        raise ApiError("payload_too_large")
+        raise errors.TooLarge()
     if length != media.size:
-        raise ApiError("size_mismatch", expected=media.size, received=length)
+        raise errors.SizeMismatch(expected=media.size, received=length)
 
     store = media_store()
     try:
         staged = store.stage(body, max_bytes=media.size)
-    except TooLarge:
-        raise ApiError("size_mismatch", expected=media.size) from None
-    except StorageFull:
-        raise ApiError("insufficient_storage", headers={"Retry-After": "600"}) from None
+    except storage.TooLarge:
+        raise errors.SizeMismatch(expected=media.size) from None
+    except storage.StorageFull:
+        raise errors.StorageFull() from None
     except (ClientDisconnected, IncompleteBody):
-        raise ApiError("upload_incomplete") from None
+        raise errors.UploadIncomplete() from None
     try:
         if staged.size < length:
             # Fewer bytes than Content-Length announced: the connection broke.
-            raise ApiError("upload_incomplete")
+            raise errors.UploadIncomplete()
         verify(media, staged.size, staged.sha256, staged.head)
-    except ApiError:
+    except errors.DomainError:
         store.discard(staged)
         raise
     return accept_file(media.id, store, staged)
 
 
 def verify(media: Media, size: int, sha256: str, head: bytes) -> None:
-    """Check received bytes against the declaration; raises a 4xx problem on mismatch."""
+    """Check received bytes against the declaration: SizeMismatch, ChecksumMismatch or
+    ContentTypeMismatch when they differ."""
     if size != media.size:
-        raise ApiError("size_mismatch", expected=media.size, received=size)
+        raise errors.SizeMismatch(expected=media.size, received=size)
     if sha256 != media.sha256:
-        raise ApiError("checksum_mismatch")
+        raise errors.ChecksumMismatch()
     if not matches_declared(head, media.content_type):
-        raise ApiError("content_type_mismatch")
+        raise errors.ContentTypeMismatch()
 
 
 def accept_file(media_id: str, store: MediaStore, staged: Staged) -> tuple[Media, bool]:
@@ -107,9 +109,11 @@ def accept_file(media_id: str, store: MediaStore, staged: Staged) -> tuple[Media
 
 def mark_received(media_id: str, exif: dict, phash: str | None = None) -> tuple[Media, bool]:
     """Mark a media item received (once), refresh flags and status, and with a
-    ``phash`` join the report's case to a case with a similar photo. Commits."""
+    ``phash`` join the report's case to a case with a similar photo. When the report's
+    evidence is complete, its case's first reporter is chosen again (it rests on the
+    server's receipt of the evidence). Commits."""
     if phash:
-        cases.lock_similar_media()  # before the report lock below (see cases.py)
+        cases.lock_similar_media()  # before the report lock below (see cases.locks)
     report_id = db.session.scalar(db.select(Media.report_id).where(Media.id == media_id))
     # Lock the report, so completions of its files are serialised, and re-read it and
     # all its media under the lock: the session may hold copies loaded before it, and a
@@ -136,16 +140,23 @@ def mark_received(media_id: str, exif: dict, phash: str | None = None) -> tuple[
     refresh_flags(report)
     if phash:
         cases.join_similar_media(report)  # before set_status: its locks come first
-    if report.status == "awaiting_evidence" and all(m.received for m in report.media):
+    complete = all(m.received for m in report.media)
+    if complete and report.case_id is not None:
+        cases.refresh_first_reporter(cases.lock_case(report.case_id))
+    if report.status == "awaiting_evidence" and complete:
         set_status(report, "submitted")
     db.session.commit()
     return media, True
 
 
 def refresh_flags(report: Report) -> None:
-    """Recompute the report's flags from its time and the EXIF of received images."""
+    """Recompute the report's flags from its time, the server's receipt of its evidence
+    (once all of it arrived) and the EXIF of received images."""
     t = thresholds()
     time_part = flags.time_flags(report.captured_at, report.received_at, t)
+    received = [m.received_at for m in report.media if m.received_at is not None]
+    evidence_at = max(received) if len(received) == len(report.media) else None
+    time_part += flags.receipt_flags(report.captured_at, evidence_at or report.received_at, t)
     evidence_part = flags.evidence_flags(
         captured_at=report.captured_at,
         offset_min=report.captured_offset_min,

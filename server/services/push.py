@@ -44,11 +44,12 @@ from ..models import Device, Report, StatusEvent, utcnow
 from ..models.accounts import User
 from ..models.push import DigestCursor, PushMessage, PushSubscription
 from ..reasons import reason_text, status_text
+from ..settings import current_settings
 
 log = logging.getLogger(__name__)
 
 # Statuses a reporter is told about (the others are steps of the sync itself).
-ANNOUNCED = ("verified", "rejected", "needs_info")
+ANNOUNCED = ("verified", "penalty_issued", "rejected", "needs_info")
 MAX_ATTEMPTS = 12
 LEASE = timedelta(minutes=2)
 
@@ -57,8 +58,11 @@ LEASE = timedelta(minutes=2)
 
 
 def vapid_key_path() -> Path:
-    return Path(current_app.config.get("VAPID_PRIVATE_KEY_FILE") or
-                Path(current_app.instance_path) / "vapid_private.pem")
+    """VAPID_PRIVATE_KEY_FILE, or vapid_private.pem in the instance folder."""
+    configured = current_settings().vapid_private_key_file
+    if configured:
+        return Path(configured)
+    return Path(current_app.instance_path) / "vapid_private.pem"
 
 
 def generate_vapid_key(path: Path) -> bool:
@@ -104,11 +108,11 @@ def endpoint_allowed(endpoint: str) -> bool:
     parts = urlsplit(endpoint)
     host = (parts.hostname or "").lower()
     if parts.scheme == "http":
-        return bool(current_app.config["PUSH_ALLOW_HTTP_LOOPBACK"]) and host in (
+        return current_settings().push_allow_http_loopback and host in (
             "127.0.0.1",
             "localhost",
         )
-    allowed = current_app.config["PUSH_ENDPOINT_HOSTS"]
+    allowed = current_settings().push_endpoint_hosts
     return parts.scheme == "https" and any(
         host == s or host.endswith("." + s) for s in allowed if s
     )
@@ -124,33 +128,48 @@ def _by_endpoint(endpoint: str) -> PushSubscription | None:
     ).scalar_one_or_none()
 
 
-def subscribe(device: Device, endpoint: str, p256dh: str, auth: str, lang: str) -> bool:
-    """Store (or refresh, or move to this device) a subscription; True if new.
-
-    A console user's subscription is not taken over by a device token
-    (:class:`EndpointTaken`).
-    """
+def _store(
+    endpoint: str, p256dh: str, auth: str, lang: str, other_owner: str
+) -> tuple[PushSubscription, bool]:
+    """The subscription row of ``endpoint`` (added if new, not committed) with the browser's
+    keys and language; True if new. If the other kind of owner holds it (``other_owner``,
+    ``"device_id"`` or ``"user_id"``), rolls back and raises :class:`EndpointTaken`."""
     sub = _by_endpoint(endpoint)
-    if sub is not None and sub.user_id is not None:
+    if sub is not None and getattr(sub, other_owner) is not None:
         db.session.rollback()
         raise EndpointTaken()
     created = sub is None
     if sub is None:
         sub = PushSubscription(endpoint=endpoint)
         db.session.add(sub)
-    sub.p256dh, sub.auth, sub.lang, sub.device_id = p256dh, auth, lang, device.id
+    sub.p256dh, sub.auth, sub.lang = p256dh, auth, lang
     sub.updated_at = utcnow()
+    return sub, created
+
+
+def subscribe(device: Device, endpoint: str, p256dh: str, auth: str, lang: str) -> bool:
+    """Store (or refresh, or move to this device) a subscription; True if new.
+
+    A console user's subscription is not taken over by a device token
+    (:class:`EndpointTaken`).
+    """
+    sub, created = _store(endpoint, p256dh, auth, lang, other_owner="user_id")
+    sub.device_id = device.id
     db.session.commit()
     return created
 
 
-def unsubscribe(device: Device, endpoint: str) -> None:
+def _delete(endpoint: str, owned: sa.ColumnElement[bool]) -> None:
+    """Delete the subscription with this endpoint if ``owned`` holds for it. Commits."""
     db.session.execute(
-        sa.delete(PushSubscription).where(
-            PushSubscription.endpoint == endpoint, PushSubscription.device_id == device.id
-        )
+        sa.delete(PushSubscription).where(PushSubscription.endpoint == endpoint, owned)
     )
     db.session.commit()
+
+
+def unsubscribe(device: Device, endpoint: str) -> None:
+    """Delete the device's subscription with this endpoint (nobody else's). Commits."""
+    _delete(endpoint, PushSubscription.device_id == device.id)
 
 
 def subscribe_user(user: User, endpoint: str, p256dh: str, auth: str, lang: str) -> bool:
@@ -163,19 +182,12 @@ def subscribe_user(user: User, endpoint: str, p256dh: str, auth: str, lang: str)
     When the user had no subscription, their digest starts now: cases that arrived
     while nobody of theirs was subscribed are in the queue, not in a notification.
     """
-    sub = _by_endpoint(endpoint)
-    if sub is not None and sub.device_id is not None:
-        db.session.rollback()
-        raise EndpointTaken()
     had_any = db.session.scalar(
         sa.select(PushSubscription.id).where(PushSubscription.user_id == user.id).limit(1)
     )
-    created = sub is None
-    if sub is None:
-        sub = PushSubscription(endpoint=endpoint)
-        db.session.add(sub)
-    sub.p256dh, sub.auth, sub.lang, sub.user_id = p256dh, auth, lang, user.id
-    sub.updated_at = now = utcnow()
+    sub, created = _store(endpoint, p256dh, auth, lang, other_owner="device_id")
+    sub.user_id = user.id
+    now = sub.updated_at
     cursor = db.session.get(DigestCursor, user.id)
     if cursor is None:
         db.session.add(DigestCursor(user_id=user.id, watermark=now))
@@ -187,12 +199,7 @@ def subscribe_user(user: User, endpoint: str, p256dh: str, auth: str, lang: str)
 
 def unsubscribe_user(user: User, endpoint: str) -> None:
     """Delete the user's subscription with this endpoint (nobody else's). Commits."""
-    db.session.execute(
-        sa.delete(PushSubscription).where(
-            PushSubscription.endpoint == endpoint, PushSubscription.user_id == user.id
-        )
-    )
-    db.session.commit()
+    _delete(endpoint, PushSubscription.user_id == user.id)
 
 
 # -- the outbox -----------------------------------------------------------------------
@@ -276,7 +283,7 @@ def _deliver_one(message_id: int, stats: DeliveryStats) -> None:
         return
     sub = message.subscription
     info = {"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}}
-    config = current_app.config
+    settings = current_settings()
     db.session.commit()  # no transaction open during the HTTP call
     status: int | None
     retry_after: float | None = None
@@ -285,8 +292,8 @@ def _deliver_one(message_id: int, stats: DeliveryStats) -> None:
             info,
             data=json.dumps(message.payload, ensure_ascii=False),
             vapid_private_key=vapid_key(),
-            vapid_claims={"sub": config.get("VAPID_SUBJECT", "mailto:admin@roadwatch.invalid")},
-            ttl=int(config.get("PUSH_TTL_SECONDS", 4 * 24 * 3600)),
+            vapid_claims={"sub": settings.vapid_subject},
+            ttl=settings.push_ttl_seconds,
             timeout=10,
             headers={"Urgency": "normal"},
         )

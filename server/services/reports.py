@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
@@ -21,8 +20,8 @@ from ..identity import encrypt_identity, identity_of, keyed_digest
 from ..models import Device, Media, Report, utcnow
 from ..models.accounts import OfficerDevice, User
 from ..plates import match_key, normalize_plate
-from ..problems import ApiError
-from . import cases, routing
+from ..settings import current_settings
+from . import cases, districts, errors
 from .status import record_new_report
 
 _report_in = ReportInSchema()
@@ -52,30 +51,31 @@ _MEDIA_COLUMNS = tuple(k for k in Media.__table__.columns.keys() if k != "exif")
 
 
 def thresholds() -> flags.Thresholds:
-    c = current_app.config
+    s = current_settings()
     return flags.Thresholds(
-        exif_time_skew_minutes=c["FLAG_EXIF_TIME_SKEW_MINUTES"],
-        exif_distance_m=c["FLAG_EXIF_DISTANCE_M"],
-        future_tolerance_minutes=c["FLAG_FUTURE_TOLERANCE_MINUTES"],
-        max_age_days=c["FLAG_MAX_AGE_DAYS"],
+        exif_time_skew_minutes=s.flag_exif_time_skew_minutes,
+        exif_distance_m=s.flag_exif_distance_m,
+        future_tolerance_minutes=s.flag_future_tolerance_minutes,
+        max_age_days=s.flag_max_age_days,
+        receipt_gap_minutes=s.flag_receipt_gap_minutes,
     )
 
 
 def validate_report(body: Any) -> dict[str, Any]:
-    """Validated report data, or :class:`ApiError` ``validation_failed`` with field errors."""
+    """Validated report data, or :class:`.errors.ValidationFailed` with field errors."""
     try:
         data = _report_in.load(body)
     except ValidationError as err:
-        raise ApiError("validation_failed", errors=field_errors(err.messages)) from None
-    errors: dict[str, list[str]] = {}
+        raise errors.ValidationFailed(field_errors(err.messages)) from None
+    problems: dict[str, list[str]] = {}
     if not catalogue.is_known(data["violation"]):
-        errors["violation"] = ["Unknown violation code."]
-    limit_mb = current_app.config["MAX_UPLOAD_MB"]
+        problems["violation"] = ["Unknown violation code."]
+    limit_mb = current_settings().max_upload_mb
     for i, media in enumerate(data["media"]):
         if media["size"] > limit_mb * 1024 * 1024:
-            errors[f"media.{i}.size"] = [f"Larger than the server accepts ({limit_mb} MiB)."]
-    if errors:
-        raise ApiError("validation_failed", errors=errors)
+            problems[f"media.{i}.size"] = [f"Larger than the server accepts ({limit_mb} MiB)."]
+    if problems:
+        raise errors.ValidationFailed(problems)
     return data
 
 
@@ -112,7 +112,7 @@ def put_report(device: Device, report_id: str, body: Any) -> tuple[Report, bool]
 
     The same body again returns the stored report; a different body, or an id that
     belongs to another device, is a 409. One transaction: nothing is half-written.
-    A new report is routed to its district (:mod:`.routing`) and put into its case
+    A new report is routed to its district (:mod:`.districts`) and put into its case
     (:func:`.cases.assign_case`) inside that transaction.
     """
     data = validate_report(body)
@@ -129,7 +129,7 @@ def put_report(device: Device, report_id: str, body: Any) -> tuple[Report, bool]
         if existing is not None:
             return _same_or_conflict(existing, device, digest), False
     if "media" in found:
-        raise ApiError("media_id_conflict")
+        raise errors.MediaIdConflict()
 
     report = _new_report(device, report_id, data, digest)
     # Joins the report to its case, or opens one (inserted first: the report points at
@@ -142,7 +142,7 @@ def put_report(device: Device, report_id: str, body: Any) -> tuple[Report, bool]
         db.session.rollback()
         existing = db.session.get(Report, report_id)
         if existing is None:
-            raise ApiError("media_id_conflict") from None
+            raise errors.MediaIdConflict() from None
         return _same_or_conflict(existing, device, digest), False
     record_new_report(report.id, report.status, report.updated_at)
     db.session.commit()
@@ -206,17 +206,27 @@ def _reporter_kind(is_officer: bool, claimed: str) -> str:
     if is_officer:
         return "officer"
     if claimed == "officer":
-        raise ApiError(
-            "validation_failed",
-            errors={"reporter.kind": ["Only an officer's token (officer login) may send this."]},
+        raise errors.ValidationFailed(
+            {"reporter.kind": ["Only an officer's token (officer login) may send this."]}
         )
     return claimed
 
 
 def _same_or_conflict(existing: Report, device: Device, digest: str) -> Report:
     if existing.device_id != device.id or existing.body_digest != digest:
-        raise ApiError("report_conflict")
+        raise errors.ReportConflict()
     return existing
+
+
+def _report_flags(
+    captured_at: datetime, now: datetime, vehicle_class: str, violation: dict[str, Any]
+) -> list[str]:
+    """The plausibility flags a report gets on arrival (time, receipt, vehicle class)."""
+    raised_flags = flags.time_flags(captured_at, now, thresholds())
+    raised_flags += flags.receipt_flags(captured_at, now, thresholds())
+    if violation["vehicle_classes"] and vehicle_class not in violation["vehicle_classes"]:
+        raised_flags.append("vehicle_class_mismatch")
+    return raised_flags
 
 
 def _new_report(device: Device, report_id: str, data: dict[str, Any], digest: str) -> Report:
@@ -226,11 +236,9 @@ def _new_report(device: Device, report_id: str, data: dict[str, Any], digest: st
     plate = normalize_plate(data["plate"], data["vehicle_class"])
     violation = catalogue.by_code()[data["violation"]]
     now = utcnow()
-    report_flags = flags.time_flags(captured_at, now, thresholds())
-    if violation["vehicle_classes"] and data["vehicle_class"] not in violation["vehicle_classes"]:
-        report_flags.append("vehicle_class_mismatch")
-    # Routed on the location the report gives (see server.services.routing).
-    route = routing.route_point(loc["lat"], loc["lon"])
+    report_flags = _report_flags(captured_at, now, data["vehicle_class"], violation)
+    # Routed on the location the report gives (see server.services.districts).
+    route = districts.route_point(loc["lat"], loc["lon"])
     report = Report(
         id=report_id,
         device_id=device.id,
@@ -265,6 +273,7 @@ def _new_report(device: Device, report_id: str, data: dict[str, Any], digest: st
         join_reason=None,
         join_match_report_id=None,
         joined_at=None,
+        merged_from_case_id=None,
     )
     report.media = [
         Media(
@@ -288,7 +297,7 @@ def get_own_report(device: Device, report_id: str) -> Report:
     """The device's own report; another device's report is indistinguishable from none."""
     report = db.session.get(Report, report_id)
     if report is None or report.device_id != device.id:
-        raise ApiError("report_not_found")
+        raise errors.ReportNotFound()
     return report
 
 
@@ -328,7 +337,7 @@ def public_view(report: Report) -> dict[str, Any]:
             }
             for m in report.media
         ],
-        "district": routing.district_ref(report.district_code),
+        "district": districts.district_ref(report.district_code),
         "case_id": report.case_id,
         "received_at": report.received_at.isoformat(),
     }

@@ -1,4 +1,14 @@
-"""Reviewers' decisions on cases: verify, reject, ask for information, split, forward.
+"""Reviewers' decisions on cases: verify, reject, ask for information, issue the penalty,
+reopen, split, forward.
+
+A case's ``verdict`` says where its review stands. A decision sets it: ``verified``,
+``rejected`` or ``needs_info``. Verifying needs no penalty decision number (at review
+time a unit rarely has one): the number comes later, by :func:`issue_penalty`, which
+moves the verdict and every verified report to ``penalty_issued``, so the reporter
+learns both steps. ``verified``, ``penalty_issued`` and ``rejected`` lock the case: no
+decision, split, merge or forward until a reviewer reopens it (:func:`reopen`, with a
+written reason, audited); reopening leaves the reporters' statuses as they are until the
+next decision, which notifies only the reporters whose status it changes.
 
 Every function takes the acting user and a case the caller obtained through
 :func:`server.console.access.case_for` (so it is one of the user's districts), checks
@@ -15,18 +25,23 @@ Split and forward go through :mod:`server.services.cases`, which commits.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from ..extensions import db
-from ..models import Report, utcnow
-from ..models.accounts import Decision, User
-from ..models.geo import Case
+from ..models import Case, Decision, Report, StatusEvent, User, utcnow
 from ..reasons import INFO_REASONS, REJECT_REASONS
-from . import cases, routing
+from . import cases, districts
 from .accounts import audit
 from .status import set_status
 
 KINDS = ("verify", "reject", "needs_info")
 STATUS_OF = {"verify": "verified", "reject": "rejected", "needs_info": "needs_info"}
 MAX_NOTE = 2000
+MAX_PENALTY_NO = 64
+MIN_REOPEN_REASON = 10
+# The reasons a reviewer may give to several cases at once from the queue.
+BULK_REJECT_REASONS = ("duplicate", "plate_unreadable", "not_a_violation", "insufficient_evidence")
+MAX_BULK = 50
 
 
 class DecisionError(ValueError):
@@ -42,6 +57,28 @@ def _clean(text: str | None, limit: int = MAX_NOTE) -> str | None:
     return text[:limit] or None
 
 
+def _require_unlocked(case: Case) -> None:
+    if case.status != "open":
+        raise DecisionError("the case is not open")
+    if case.locked:
+        raise DecisionError("the case is decided: reopen it first")
+
+
+def _check_reach(reports: list[Report], confirm_count: int | None) -> None:
+    """``confirm_count`` is how many reports the reviewer's page said the decision would
+    reach; it must be the case's current count (a stale page cannot decide for more
+    reporters than it showed). It may be left out only for a case of one report."""
+    if not reports:
+        raise DecisionError("the case has no reports")
+    if confirm_count != len(reports) and (confirm_count is not None or len(reports) > 1):
+        raise DecisionError("the case has changed: check who the decision reaches")
+
+
+def _set_verdict(case: Case, verdict: str | None) -> None:
+    case.verdict = verdict
+    case.verdict_at = utcnow()
+
+
 def decide(
     user: User,
     case: Case,
@@ -51,54 +88,143 @@ def decide(
     public_note: str | None = None,
     internal_note: str | None = None,
     penalty_no: str | None = None,
+    confirm_count: int | None = None,
 ) -> list[Report]:
-    """Apply one decision to every report of the case. Commits."""
+    """Apply one decision to every report of the case. Commits.
+
+    A report that already holds the decision (the same status and reason, e.g. after a
+    reopen) is not told again. A verification may carry the penalty decision number when
+    the unit already has it: the reports then go on to ``penalty_issued`` at once.
+    """
     if kind not in KINDS:
         raise DecisionError("unknown decision")
-    if case.status != "open":
-        raise DecisionError("the case is not open")
-    penalty_no = _clean(penalty_no, 64)
+    _require_unlocked(case)
+    penalty_no = _clean(penalty_no, MAX_PENALTY_NO) if kind == "verify" else None
     if kind == "verify":
-        if not penalty_no:
-            raise DecisionError("a verified case needs the penalty decision number")
         reason_code = None
     elif kind == "reject" and reason_code not in REJECT_REASONS:
         raise DecisionError("choose a rejection reason from the list")
     elif kind == "needs_info" and reason_code not in INFO_REASONS:
         raise DecisionError("choose what information is needed from the list")
     reports = cases.members(case.id)
-    if not reports:
-        raise DecisionError("the case has no reports")
+    _check_reach(reports, confirm_count)
     public_note, internal_note = _clean(public_note), _clean(internal_note)
     status = STATUS_OF[kind]
     for report in reports:
-        set_status(
-            report,
-            status,
-            reason_code=reason_code,
-            public_note=public_note,
-            actor=actor_name(user),
+        already = report.status == status or (
+            kind == "verify" and report.status == "penalty_issued"
         )
-    db.session.add(
-        Decision(
-            case_id=case.id,
-            kind=kind,
-            reason_code=reason_code,
-            public_note=public_note,
-            internal_note=internal_note,
-            penalty_no=penalty_no if kind == "verify" else None,
-            actor_id=user.id,
-            at=utcnow(),
-        )
-    )
-    audit(user, f"case_{kind}", case_id=case.id, detail=reason_code or penalty_no)
+        if not already or _last_reason(report) != reason_code:
+            set_status(
+                report,
+                status,
+                reason_code=reason_code,
+                public_note=public_note,
+                actor=actor_name(user),
+            )
+    _record(user, case, kind, reason_code=reason_code, public_note=public_note,
+            internal_note=internal_note, penalty_no=penalty_no)  # fmt: skip
+    audit(user, f"case_{kind}", case_id=case.id, detail=reason_code)
+    _set_verdict(case, status)
+    if penalty_no:
+        _penalise(user, case, reports, penalty_no)
     db.session.commit()
     return reports
+
+
+def _last_reason(report: Report) -> str | None:
+    """The reason code of the report's latest status event."""
+    latest = db.session.scalars(
+        sa.select(StatusEvent)
+        .where(StatusEvent.report_id == report.id)
+        .order_by(StatusEvent.seq.desc())
+        .limit(1)
+    ).first()
+    return latest.reason_code if latest else None
+
+
+def _record(user: User, case: Case, kind: str, **fields: str | None) -> None:
+    db.session.add(Decision(case_id=case.id, kind=kind, actor_id=user.id, at=utcnow(), **fields))
+
+
+def _penalise(user: User, case: Case, reports: list[Report], penalty_no: str) -> None:
+    """Record the penalty decision number and tell each verified reporter."""
+    for report in reports:
+        if report.status == "verified":
+            set_status(report, "penalty_issued", actor=actor_name(user))
+    audit(user, "case_penalty_issued", case_id=case.id, detail=penalty_no)
+    _set_verdict(case, "penalty_issued")
+
+
+def issue_penalty(user: User, case: Case, penalty_no: str | None, note: str | None = None) -> None:
+    """Add the penalty decision number to a verified case. Commits.
+
+    The case's verified reports move to ``penalty_issued`` (their reporters are told);
+    on a case whose penalty is already issued this corrects the number (audited, nobody
+    is told again).
+    """
+    if case.status != "open" or case.verdict not in ("verified", "penalty_issued"):
+        raise DecisionError("only a verified case can get a penalty decision")
+    penalty_no = _clean(penalty_no, MAX_PENALTY_NO)
+    if not penalty_no:
+        raise DecisionError("write the penalty decision number")
+    _record(user, case, "penalty", penalty_no=penalty_no, internal_note=_clean(note))
+    _penalise(user, case, cases.members(case.id), penalty_no)
+    db.session.commit()
+
+
+def reopen(user: User, case: Case, reason: str | None) -> None:
+    """Unlock a decided case for a new decision, with a written reason. Commits.
+
+    The reporters' statuses stay as they are until the next decision.
+    """
+    if case.status != "open" or not case.locked:
+        raise DecisionError("only a decided case can be reopened")
+    reason = _clean(reason, 500)
+    if not reason or len(reason) < MIN_REOPEN_REASON:
+        raise DecisionError("write why the case is reopened")
+    _record(user, case, "reopen", internal_note=reason)
+    audit(user, "case_reopened", case_id=case.id, detail=case.verdict)
+    _set_verdict(case, None)
+    db.session.commit()
+
+
+def bulk_reject(
+    user: User, targets: list[tuple[Case, int | None]], reason_code: str | None
+) -> list[Case]:
+    """Reject several cases with one reason (duplicates, unreadable plates ...).
+
+    ``targets`` pairs each case (obtained through the console's access check) with the
+    number of reports the queue showed for it. Every case is checked before any is
+    decided: one refused case refuses them all, so nothing is half-done. Commits once.
+    """
+    if reason_code not in BULK_REJECT_REASONS:
+        raise DecisionError("choose a rejection reason from the list")
+    if not targets:
+        raise DecisionError("choose at least one case")
+    if len(targets) > MAX_BULK:
+        raise DecisionError("too many cases at once")
+    planned = []
+    for case, count in targets:
+        _require_unlocked(case)
+        reports = cases.members(case.id)
+        _check_reach(reports, count if count is not None else -1)
+        planned.append((case, reports))
+    for case, reports in planned:
+        for report in reports:
+            if report.status != "rejected" or _last_reason(report) != reason_code:
+                set_status(report, "rejected", reason_code=reason_code, actor=actor_name(user))
+        _record(user, case, "reject", reason_code=reason_code)
+        audit(user, "case_reject", case_id=case.id, detail=reason_code)
+        _set_verdict(case, "rejected")
+    db.session.commit()
+    return [case for case, _ in planned]
 
 
 def split(user: User, case: Case, report_id: str, reason: str | None) -> Case:
     """Take one report of the case out into a case of its own. Commits."""
     reason = _clean(reason, 500)
+    _require_unlocked(case)
     if not reason:
         raise DecisionError("write why the report is split out")
     if report_id not in {r.id for r in cases.members(case.id)}:
@@ -125,14 +251,15 @@ def split(user: User, case: Case, report_id: str, reason: str | None) -> Case:
 
 def forward(user: User, case: Case, to_district: str, note: str | None) -> Case:
     """Send the case to another district's police. Commits."""
+    _require_unlocked(case)
     to_district = (to_district or "").strip()
-    if routing.district_info(to_district) is None:
+    if districts.district_info(to_district) is None:
         raise DecisionError("unknown district")
     note = _clean(note, 500)
     from_district = case.district_code
     try:
         moved = cases.forward_case(case.id, to_district, actor_name(user), note)
-    except (cases.CaseError, routing.RoutingError) as exc:
+    except (cases.CaseError, districts.RoutingError) as exc:
         db.session.rollback()
         raise DecisionError("the case cannot be forwarded there") from exc
     db.session.add(

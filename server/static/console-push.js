@@ -1,4 +1,4 @@
-// RoadWatch review console: "Bật thông báo / Enable notifications" on the queue page.
+// RoadWatch review console: "Bật thông báo" (turn on notifications) on the queue page.
 // Registers the console's own service worker (/console/sw.js, scope /console/), subscribes
 // with the server's VAPID key and sends the subscription with the page's CSRF token.
 // On every load an existing subscription is sent again: it follows whoever is signed in
@@ -6,13 +6,15 @@
 const control = document.getElementById('push-control');
 const OFF_KEY = 'rw-console-push-off';
 
+// The words come from the page (data-text), in the console's language; Vietnamese if absent.
 const TEXT = {
-  enable: 'Bật thông báo / Enable notifications',
-  disable: 'Tắt thông báo / Turn off notifications',
-  on: 'Đang nhận thông báo vụ việc mới / New-case notifications on',
-  unsupported: 'Trình duyệt không hỗ trợ thông báo / This browser cannot show notifications',
-  denied: 'Thông báo bị chặn trong trình duyệt / Notifications are blocked in this browser',
-  failed: 'Không bật được thông báo / Could not turn notifications on',
+  enable: 'Bật thông báo',
+  disable: 'Tắt thông báo',
+  on: 'Đang nhận thông báo vụ việc mới',
+  unsupported: 'Trình duyệt này không hỗ trợ thông báo',
+  denied: 'Thông báo đang bị trình duyệt chặn',
+  failed: 'Không bật được thông báo. Thử lại sau.',
+  ...JSON.parse(control?.dataset.text || '{}'),
 };
 
 function keyBytes(b64) {
@@ -20,9 +22,9 @@ function keyBytes(b64) {
   return Uint8Array.from(s, (c) => c.charCodeAt(0));
 }
 
+// Digests come in the console's language (the page's <html lang>), Vietnamese first.
 function lang() {
-  const l = (navigator.language || 'vi').toLowerCase();
-  return l.startsWith('en') ? 'en' : 'vi';
+  return document.documentElement.lang === 'en' ? 'en' : 'vi';
 }
 
 async function post(url, fields) {

@@ -26,7 +26,8 @@ from .outbox import Outbox
 from .push import LoginRefused, Pusher
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
+    """The command line: push, login, status."""
     parser = argparse.ArgumentParser(
         prog="python -m sync.client", description=__doc__.split("\n")[0]
     )
@@ -51,24 +52,36 @@ def main(argv: list[str] | None = None) -> int:
     login.add_argument("--username", required=True)
     status = sub.add_parser("status", help="what the outbox holds")
     status.add_argument("--outbox", type=Path, default=Path("outbox.sqlite3"))
-    args = parser.parse_args(argv)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; the exit status is 0 when everything it was asked to do is done."""
+    args = _parser().parse_args(argv)
     if args.command == "status":
         outbox = Outbox(args.outbox)
         for row in outbox.reports():
             print(f"{row['report_id']}  {row['state']:<11} {row['reason'] or ''}")
         return 0
-
     if args.command == "login":
-        password = os.environ.get("RW_PASSWORD") or getpass.getpass(f"{args.username}: ")
-        try:
-            Pusher.login(Outbox(args.outbox), args.server, args.username, password)
-        except (LoginRefused, NeedsAttention, RetryLater) as exc:
-            print(f"login failed: {exc}")
-            return 1
-        print(f"signed in as {args.username}: reports are sent under the officer's name")
-        return 0
+        return _login(args)
+    return _push(args)
 
+
+def _login(args: argparse.Namespace) -> int:
+    """Sign the outbox in as a patrol officer."""
+    password = os.environ.get("RW_PASSWORD") or getpass.getpass(f"{args.username}: ")
+    try:
+        Pusher.login(Outbox(args.outbox), args.server, args.username, password)
+    except (LoginRefused, NeedsAttention, RetryLater) as exc:
+        print(f"login failed: {exc}")
+        return 1
+    print(f"signed in as {args.username}: reports are sent under the officer's name")
+    return 0
+
+
+def _push(args: argparse.Namespace) -> int:
+    """Queue the folder's files and send everything the outbox holds."""
     outbox = Outbox(args.outbox)
     d = Defaults(
         violation=args.violation,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from tests.browser.pages import CHROMIUM, CHROMIUM_ARGS, phone_context_options
+from tests.browser.pages import CHROMIUM, CHROMIUM_LAUNCH, phone_context_options
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -124,7 +124,7 @@ def playwright_driver():
 
 @pytest.fixture(scope="session")
 def browser(playwright_driver):
-    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    browser = playwright_driver.chromium.launch(**CHROMIUM_LAUNCH)
     yield browser
     browser.close()
 

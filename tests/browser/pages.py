@@ -26,6 +26,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# How every browser here is launched: ``chromium.launch(**CHROMIUM_LAUNCH)``.
+CHROMIUM_LAUNCH: dict[str, Any] = {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 HANOI = {"latitude": 21.028511, "longitude": 105.804817, "accuracy": 8}
 VN = timezone(timedelta(hours=7))
 PHONE = {"width": 390, "height": 844}

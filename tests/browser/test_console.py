@@ -62,7 +62,7 @@ def test_reviewer_and_supervisor_work_through_the_console(
     page.fill("input[name=username]", "rev_a")
     page.fill("input[name=password]", "wrong password")
     page.click("main button[type=submit]")
-    assert "Wrong username or password" in page.locator("#login-error").inner_text()
+    assert "Tên đăng nhập hoặc mật khẩu không đúng." in page.locator("#login-error").inner_text()
 
     _login(page, "rev_a")
     rows = page.locator("table.queue tbody tr")
@@ -85,14 +85,19 @@ def test_reviewer_and_supervisor_work_through_the_console(
     assert "Galaxy A54" in page.locator("table.exif").first.inner_text()
     assert page.locator("#points li").count() == 2
     assert page.locator("#map .leaflet-interactive").count() == 2  # one marker per report
-    assert "same plate" in page.locator(".why").nth(1).inner_text()
+    assert "Trùng biển số, hành vi vi phạm, nơi và giờ" in page.locator(".why").nth(1).inner_text()
     page.screenshot(path=str(screenshots_dir / "console-case.png"), full_page=True)
 
     # Verify it, with the penalty decision number.
     page.fill("#verify-form input[name=penalty_no]", "QĐ-0421/2026")
     page.fill("#verify-form input[name=public_note]", "Đã lập biên bản, cảm ơn bạn.")
+    # Two reporters: the page says so, and asks before sending.
+    assert "sẽ gửi đến 2 người phản ánh" in page.locator("#decision-reach").inner_text()
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.click("#verify-form button[type=submit]")
     page.wait_for_selector(".flash.ok")
+    assert asked == ["Quyết định này sẽ gửi đến 2 người phản ánh. Tiếp tục?"]
     assert page.locator("article.report .s-verified").count() == 2
     page.screenshot(path=str(screenshots_dir / "console-verified.png"), full_page=True)
 
@@ -102,7 +107,7 @@ def test_reviewer_and_supervisor_work_through_the_console(
     page.click("#reject-form button[type=submit]")
     page.wait_for_selector(".flash.ok")
     assert page.locator("article.report .s-rejected").count() == 1
-    assert "plate_unreadable" in page.locator(".history").inner_text()
+    assert "Không đọc được biển số xe" in page.locator(".history").inner_text()
 
     # Forward it to Ba Đình: it leaves this reviewer's queue.
     page.select_option("#forward-form select[name=to_district]", "001")
@@ -127,7 +132,7 @@ def test_reviewer_and_supervisor_work_through_the_console(
 
     # The admin finds it in the reveal log, without the identity.
     _login(page, "admin")
-    page.click("text=Nhật ký tiết lộ / Reveal log")
+    page.click("header.top nav >> text=Nhật ký tiết lộ")
     log = page.locator("#reveal-log").inner_text()
     assert "Công văn 77/TA" in log and "Supervisor HN" in log and world.reports["a1"][:8] in log
     assert SECRET_NAME not in page.content()

@@ -14,8 +14,7 @@ from server.models.uploads import Upload
 from server.services.evidence import media_store
 from tests.browser.pages import (
     BROWSER,
-    CHROMIUM,
-    CHROMIUM_ARGS,
+    CHROMIUM_LAUNCH,
     App,
     file_payload,
     phone_context_options,
@@ -50,8 +49,7 @@ def browser_pids(user_data_dir: Path) -> list[int]:
 def launch(playwright_driver, user_data_dir: Path, url: str):
     return playwright_driver.chromium.launch_persistent_context(
         str(user_data_dir),
-        executable_path=CHROMIUM,
-        args=CHROMIUM_ARGS,
+        **CHROMIUM_LAUNCH,
         **phone_context_options(url, geolocation=True),
     )
 

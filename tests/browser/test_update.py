@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from server.settings import override
 from server.web import PWA_DIR
 from tests.browser.pages import BROWSER, App, file_payload, photo
 
@@ -26,7 +27,7 @@ def test_update_is_offered_deferred_during_capture_and_works_offline(
 ):
     pwa = tmp_path / "pwa"
     shutil.copytree(PWA_DIR, pwa)
-    rw_server.app.config["PWA_DIR"] = str(pwa)
+    override(rw_server.app, PWA_DIR=str(pwa))
 
     page = phone.new_page()
     app = App(page).open(f"/?lang={lang}")

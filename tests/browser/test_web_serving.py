@@ -51,6 +51,11 @@ def test_service_worker_is_a_module_scoped_to_the_root_and_never_cached(client):
     assert "/" in precache and "/api/v1/violations" in precache
     assert f"/a/{version}/js/app.js" in precache
     assert f"/a/{version}/vendor/exifr/lite.esm.js" in precache
+    # Every page module (screens/, ui/, outbox/...): one missing and the app fails offline.
+    modules = sorted((PWA_DIR / "js").rglob("*.js"))
+    assert len(modules) > 20
+    for path in modules:
+        assert f"/a/{version}/{path.relative_to(PWA_DIR).as_posix()}" in precache, path
     for url in precache:  # an install fails if any one of them is missing
         assert client.get(url).status_code == 200, url
 

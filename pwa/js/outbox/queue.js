@@ -116,7 +116,7 @@ async function writeFile(db, mediaId, file, hash, record) {
 }
 
 /** SHA-256 of a media item's stored chunks, read back WRITE_BATCH bytes at a time. */
-export async function hashStored(db, media) {
+async function hashStored(db, media) {
   const hasher = await streamingSha256();
   const perRead = WRITE_BATCH / CHUNK_SIZE;
   let size = 0;
@@ -130,6 +130,11 @@ export async function hashStored(db, media) {
     }
   }
   return size === media.size ? hasher.hex() : null;
+}
+
+/** Whether a media item's stored chunks are all there and still hash to its SHA-256. */
+export async function storedIntact(media) {
+  return (await hashStored(await openOutbox(), media)) === media.sha256;
 }
 
 async function discardPartial(db, record) {
@@ -182,6 +187,26 @@ export async function getReport(id) {
 }
 
 /**
+ * In the readwrite transaction `tx`: apply `change(record)` to the record `id` and store
+ * it, unless `change` returns false. The sealed body and media declarations are checked
+ * to be untouched (the transaction is aborted if they were not). Resolves with the
+ * record and whether it was stored, or null if there is no such record.
+ */
+async function changeRecord(tx, id, change) {
+  const store = tx.objectStore(REPORTS);
+  const record = await store.get(id);
+  if (!record) return null;
+  const sealed = record.phase === 'capturing' ? null : JSON.stringify(putBody(record));
+  if (change(record) === false) return { record, stored: false };
+  if (sealed !== null && !record.scrubbed && JSON.stringify(putBody(record)) !== sealed) {
+    tx.abort();
+    throw new Error('a sealed report is read-only');
+  }
+  await store.put(record);
+  return { record, stored: true };
+}
+
+/**
  * Change a record's sync bookkeeping in one transaction: `change(record)` mutates it
  * (or returns false to leave it). The sealed body and media declarations are checked
  * to be untouched.
@@ -189,24 +214,30 @@ export async function getReport(id) {
 export async function updateReport(id, change) {
   const db = await openOutbox();
   const tx = db.transaction(REPORTS, 'readwrite');
-  const record = await tx.store.get(id);
-  if (!record) {
-    await tx.done;
-    return null;
-  }
-  const sealed = record.phase === 'capturing' ? null : JSON.stringify(putBody(record));
-  if (change(record) === false) {
-    await tx.done;
-    return record;
-  }
-  if (sealed !== null && !record.scrubbed && JSON.stringify(putBody(record)) !== sealed) {
-    tx.abort();
-    throw new Error('a sealed report is read-only');
-  }
-  await tx.store.put(record);
+  const changed = await changeRecord(tx, id, change);
   await tx.done;
-  announce(id, { phase: record.phase });
-  return record;
+  if (changed?.stored) announce(id, { phase: changed.record.phase });
+  return changed?.record ?? null;
+}
+
+/**
+ * Change several records, each `[id, change]` as in updateReport (unknown ids are
+ * skipped), and set the meta row `meta` ({key, value}) in the same transaction: a page
+ * of the change feed and its cursor are stored together or not at all. Each stored
+ * record is announced with `extra`.
+ */
+export async function updateReports(changes, { meta = null, extra = {} } = {}) {
+  const db = await openOutbox();
+  const tx = db.transaction([REPORTS, META], 'readwrite');
+  const stored = [];
+  for (const [id, change] of changes) {
+    const changed = await changeRecord(tx, id, change);
+    if (changed?.stored) stored.push(id);
+  }
+  if (meta) await tx.objectStore(META).put(meta);
+  await tx.done;
+  for (const id of stored) announce(id, extra);
+  return stored.length;
 }
 
 /**

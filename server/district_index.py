@@ -43,13 +43,14 @@ candidates and against ``tolerance_m``. ``distance_m`` is ``0.0`` for ``inside``
 
 Implementation: district and province polygons are prepared and held in shapely 2
 ``STRtree`` indexes; district edges are additionally cut into chunks of at most 16 segments
-in a third ``STRtree`` for the nearest-district searches, which are vectorised in numpy.
-An optional lookup grid (default 0.01° cells) answers most points without GEOS: a cell
-that no district boundary comes near and whose centre lies in exactly one district is
-wholly inside that district; a cell that no district or province boundary comes near,
-that lies outside every district and province, and that is provably more than
-``tolerance_m`` from every district edge is wholly unrouted. Every other point takes the
-exact path. ``route()`` and ``route_many()`` run the same code, so they always agree.
+in a third ``STRtree`` for the nearest-district searches, which are vectorised in numpy
+(:mod:`server.district_edges`). An optional lookup grid (default 0.01° cells;
+:mod:`server.district_grid`) answers most points without GEOS: a cell that no district
+boundary comes near and whose centre lies in exactly one district is wholly inside that
+district; a cell that no district or province boundary comes near, that lies outside
+every district and province, and that is provably more than ``tolerance_m`` from every
+district edge is wholly unrouted. Every other point takes the exact path. ``route()``
+and ``route_many()`` run the same code, so they always agree.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -67,20 +68,20 @@ import numpy as np
 import shapely
 from shapely.geometry import shape
 
+from .district_edges import EARTH_RADIUS_M, M_PER_DEG, EdgeIndex
+from .district_grid import SLOW, build_grid
+
 __all__ = [
     "DATA_DIR",
     "DEFAULT_PROPS",
     "EARTH_RADIUS_M",
     "M_PER_DEG",
     "RULES",
-    "District",
+    "DistrictInfo",
     "DistrictIndex",
     "PropertyNames",
     "Route",
 ]
-
-EARTH_RADIUS_M = 6_371_008.8
-M_PER_DEG = EARTH_RADIUS_M * math.pi / 180.0  # metres per degree of latitude
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "boundaries"
 DISTRICTS_FILE = "vn_adm2_districts_pre2025.geojson.gz"
@@ -90,15 +91,11 @@ PROVINCES_FILE = "vn_adm1_provinces_pre2025.geojson.gz"
 RULES = ("unrouted", "inside", "border", "province_nearest", "tolerance_nearest")
 _UNROUTED, _INSIDE, _BORDER, _PROVINCE, _TOLERANCE = range(5)
 
-_CHUNK_SEGMENTS = 16  # district edges per chunk in the nearest-search tree
-_GRID_SLOW = -2  # grid cell value: take the exact path
-_GRID_UNROUTED = -1  # grid cell value: certainly unrouted
-_GRID_MAX_CELLS = 8_000_000
-_GRID_PURITY_CELLS = 1  # cells around every boundary vertex that may hold boundary
-
 
 @dataclass(frozen=True)
-class District:
+class DistrictInfo:
+    """A district of the index: its code and name, and its province's."""
+
     code: str
     name: str
     province_code: str
@@ -146,22 +143,6 @@ def _features(fc: dict) -> list[dict]:
     return list(fc.get("features") or [])
 
 
-def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
-    """Chebyshev dilation of a 2-D boolean mask by r cells (separable max filter)."""
-    out = mask.copy()
-    for axis in (0, 1):
-        src = out.copy()
-        n = src.shape[axis]
-        for s in range(1, min(r, n - 1) + 1):
-            if axis == 0:
-                out[s:, :] |= src[:-s, :]
-                out[:-s, :] |= src[s:, :]
-            else:
-                out[:, s:] |= src[:, :-s]
-                out[:, :-s] |= src[:, s:]
-    return out
-
-
 class DistrictIndex:
     """Point-to-district routing over a set of district and province polygons.
 
@@ -170,7 +151,7 @@ class DistrictIndex:
 
     def __init__(
         self,
-        districts: list[District],
+        districts: list[DistrictInfo],
         district_geoms: Sequence[shapely.Geometry],
         province_codes: list[str],
         province_geoms: Sequence[shapely.Geometry],
@@ -202,15 +183,19 @@ class DistrictIndex:
         shapely.prepare(self._pgeoms)
         self._ptree = shapely.STRtree(self._pgeoms)
 
-        self._build_edge_index()
+        self._edges = EdgeIndex(self._dgeoms, self.tolerance_m)
         # Warm up the lazily built point-in-polygon structures of the prepared geometries.
         for geoms in (self._dgeoms, self._pgeoms):
             if len(geoms):
                 b = shapely.bounds(geoms)
                 shapely.intersects_xy(geoms, b[:, 0], b[:, 1])
         self._grid: np.ndarray | None = None
+        grid = None
         if grid_cell_deg is not None:
-            self._build_grid(float(grid_cell_deg))
+            grid = build_grid(self._dgeoms, self._pgeoms, self.tolerance_m, float(grid_cell_deg))
+        if grid is not None:
+            self._grid, self._grid_origin = grid.cells, (grid.x0, grid.y0)
+            self._grid_cell = grid.cell_deg
 
     # ------------------------------------------------------------------ construction
 
@@ -229,12 +214,12 @@ class DistrictIndex:
         Features sharing a district code are merged. ``grid_cell_deg=None`` disables the
         lookup grid (every point takes the exact path; same answers, slower).
         """
-        merged: dict[str, tuple[District, list[shapely.Geometry]]] = {}
+        merged: dict[str, tuple[DistrictInfo, list[shapely.Geometry]]] = {}
         for f in _features(districts_fc):
             p = f.get("properties") or {}
             try:
                 code = str(p[props.district_code])
-                district = District(
+                district = DistrictInfo(
                     code=code,
                     name=str(p[props.district_name]),
                     province_code=str(p[props.district_province_code]),
@@ -265,129 +250,16 @@ class DistrictIndex:
         """The index over the shipped pre-2025 boundaries (built once, then cached)."""
         return _load_default_index()
 
-    def _build_edge_index(self) -> None:
-        """District edges as segment arrays, grouped in chunks held in an STRtree."""
-        parts, part_d = shapely.get_parts(self._dgeoms, return_index=True)
-        rings, ring_p = shapely.get_rings(parts, return_index=True)
-        xy, ring_of = shapely.get_coordinates(rings, return_index=True)
-        same = ring_of[:-1] == ring_of[1:]  # consecutive vertices of the same ring
-        start = np.flatnonzero(same)
-        seg_ring = ring_of[start]
-        self._seg = np.column_stack([xy[start], xy[start + 1]])  # x0, y0, x1, y1
-        self._seg_d = part_d[ring_p[seg_ring]].astype(np.int64)
-        # Chunk number inside each ring, then global chunk ids (segments stay contiguous).
-        first_of_ring = np.r_[True, seg_ring[1:] != seg_ring[:-1]]
-        ring_start = np.flatnonzero(first_of_ring)
-        pos = np.arange(seg_ring.size) - np.repeat(
-            ring_start, np.diff(np.r_[ring_start, seg_ring.size])
-        )
-        new_chunk = first_of_ring | (pos % _CHUNK_SEGMENTS == 0)
-        self._chunk_start = np.flatnonzero(new_chunk)
-        self._chunk_len = np.diff(np.r_[self._chunk_start, seg_ring.size])
-        s = self._seg
-        xmin = np.minimum.reduceat(np.minimum(s[:, 0], s[:, 2]), self._chunk_start)
-        ymin = np.minimum.reduceat(np.minimum(s[:, 1], s[:, 3]), self._chunk_start)
-        xmax = np.maximum.reduceat(np.maximum(s[:, 0], s[:, 2]), self._chunk_start)
-        ymax = np.maximum.reduceat(np.maximum(s[:, 1], s[:, 3]), self._chunk_start)
-        # Segments of each chunk, padded to _CHUNK_SEGMENTS by repeating its last segment.
-        pad = np.minimum(np.arange(_CHUNK_SEGMENTS), self._chunk_len[:, None] - 1)
-        self._chunk_seg = self._seg[self._chunk_start[:, None] + pad]  # (chunks, 16, 4)
-        self._chunk_box = np.column_stack([xmin, ymin, xmax, ymax])
-        self._chunk_d = self._seg_d[self._chunk_start]
-        self._ctree = shapely.STRtree(shapely.box(xmin, ymin, xmax, ymax))
-        # Search limit for province_nearest: more than any distance within the data's extent
-        # (plus slack for province polygons reaching beyond it).
-        b = shapely.total_bounds(self._dgeoms)
-        self._max_search_m = M_PER_DEG * math.hypot(b[2] - b[0], b[3] - b[1]) * 2 + 1e6
-
-    def _build_grid(self, cs: float) -> None:
-        """Precompute the lookup grid (see module docstring for why it is exact)."""
-        if not cs > 0:
-            raise ValueError("grid_cell_deg must be > 0")
-        bounds = [shapely.total_bounds(self._dgeoms)]
-        if len(self._pgeoms):
-            bounds.append(shapely.total_bounds(self._pgeoms))
-        bb = np.array(bounds)
-        x0, y0 = bb[:, 0].min(), bb[:, 1].min()
-        x1, y1 = bb[:, 2].max(), bb[:, 3].max()
-        lat_max = max(abs(y0), abs(y1))
-        while True:
-            if lat_max >= 89.0:
-                return  # the argument below needs a usable cos(lat): exact path only
-            # far_r: Chebyshev cell distance from every district vertex cell beyond which a
-            # point is more than tolerance_m from every district edge (edges are segmentized
-            # to <= cs/2, plus a cell of rounding slack), valid for |lat| <= lat_max.
-            k_m = cs * M_PER_DEG * math.cos(math.radians(lat_max))
-            far_r = int(self.tolerance_m // k_m) + 3
-            margin = (far_r + 2) * cs
-            gx0, gy0 = x0 - margin, y0 - margin
-            nx = int(math.ceil((x1 + margin - gx0) / cs))
-            ny = int(math.ceil((y1 + margin - gy0) / cs))
-            grid_lat_max = max(abs(gy0), abs(gy0 + ny * cs))
-            if grid_lat_max > lat_max:
-                lat_max = grid_lat_max
-                continue
-            if nx * ny <= _GRID_MAX_CELLS:
-                break
-            cs *= math.sqrt(nx * ny / _GRID_MAX_CELLS) * 1.01
-
-        def raster(geoms: np.ndarray) -> np.ndarray:
-            mask = np.zeros((ny, nx), bool)
-            if len(geoms):
-                rings = shapely.get_rings(shapely.get_parts(geoms))
-                xy = shapely.get_coordinates(shapely.segmentize(rings, cs / 2))
-                ix = np.floor((xy[:, 0] - gx0) / cs).astype(np.intp)
-                iy = np.floor((xy[:, 1] - gy0) / cs).astype(np.intp)
-                mask[iy, ix] = True
-            return mask
-
-        d_vertex = raster(self._dgeoms)
-        p_vertex = raster(self._pgeoms)
-        d_clear = ~_dilate(d_vertex, _GRID_PURITY_CELLS)
-        p_clear = ~_dilate(p_vertex, _GRID_PURITY_CELLS)
-
-        def centres_in(geoms: np.ndarray, clear: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            """For boundary-free cells: how many geoms cover the centre, and the first."""
-            count = np.zeros((ny, nx), np.int32)
-            first = np.full((ny, nx), -1, np.int32)
-            for k, (bx0, by0, bx1, by1) in enumerate(shapely.bounds(geoms)):
-                i0 = max(int((bx0 - gx0) // cs), 0)
-                j0 = max(int((by0 - gy0) // cs), 0)
-                i1 = min(int((bx1 - gx0) // cs) + 1, nx)
-                j1 = min(int((by1 - gy0) // cs) + 1, ny)
-                jj, ii = np.nonzero(clear[j0:j1, i0:i1])
-                if not jj.size:
-                    continue
-                jj += j0
-                ii += i0
-                hit = shapely.intersects_xy(geoms[k], gx0 + (ii + 0.5) * cs, gy0 + (jj + 0.5) * cs)
-                jj, ii = jj[hit], ii[hit]
-                count[jj, ii] += 1
-                unset = first[jj, ii] < 0
-                first[jj[unset], ii[unset]] = k
-            return count, first
-
-        d_count, d_first = centres_in(self._dgeoms, d_clear)
-        p_count, _ = centres_in(self._pgeoms, p_clear)
-        grid = np.full((ny, nx), _GRID_SLOW, np.int32)
-        inside = d_clear & (d_count == 1)
-        grid[inside] = d_first[inside]
-        far = d_clear & (d_count == 0) & p_clear & (p_count == 0) & ~_dilate(d_vertex, far_r)
-        grid[far] = _GRID_UNROUTED
-        self._grid = grid
-        self._grid_origin = (gx0, gy0)
-        self._grid_cell = cs
-
     # ------------------------------------------------------------------ queries
 
-    def district(self, code: str) -> District | None:
+    def district(self, code: str) -> DistrictInfo | None:
         return self._by_code.get(code)
 
-    def districts(self) -> list[District]:
+    def districts(self) -> list[DistrictInfo]:
         """All districts, sorted by code."""
         return list(self._districts)
 
-    def district_geometries(self) -> list[tuple[District, shapely.Geometry]]:
+    def district_geometries(self) -> list[tuple[DistrictInfo, shapely.Geometry]]:
         """Each district with the (valid, merged) polygon the index routes with, by code."""
         return list(zip(self._districts, self._dgeoms.tolist(), strict=True))
 
@@ -445,7 +317,7 @@ class DistrictIndex:
             idx[hit] = cell[fast]
             rule[hit] = _INSIDE
             dist[hit] = 0.0
-            todo = todo[cell == _GRID_SLOW]
+            todo = todo[cell == SLOW]
         if todo.size:
             self._resolve_exact(lon, lat, todo, idx, rule, dist)
         return idx, rule, dist
@@ -493,7 +365,9 @@ class DistrictIndex:
             def allowed(p: np.ndarray, d: np.ndarray) -> np.ndarray:
                 return np.isin(p * self._n_prov + self._dprov[d], keys)
 
-            d_idx, d_m = self._nearest(x[sub], y[sub], pts[sub], self._max_search_m, allowed)
+            d_idx, d_m = self._edges.nearest(
+                x[sub], y[sub], pts[sub], self._edges.max_search_m, allowed
+            )
             found = d_idx >= 0
             out = todo[sub[found]]
             idx[out] = d_idx[found]
@@ -502,97 +376,12 @@ class DistrictIndex:
         # 3. Outside every province: nearest district within tolerance.
         sub = np.flatnonzero(~in_prov)
         if sub.size:
-            d_idx, d_m = self._nearest(x[sub], y[sub], pts[sub], self.tolerance_m, None)
+            d_idx, d_m = self._edges.nearest(x[sub], y[sub], pts[sub], self.tolerance_m, None)
             found = d_idx >= 0
             out = todo[sub[found]]
             idx[out] = d_idx[found]
             rule[out] = _TOLERANCE
             dist[out] = d_m[found]
-
-    def _nearest(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        pts: np.ndarray,
-        max_m: float,
-        allowed: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest district edge within max_m metres (local equirectangular metres).
-
-        ``allowed(point_index, district_index)`` optionally restricts the candidates.
-        Searches radius r, 4r, 16r, ... up to max_m. A result at distance <= r is final:
-        the degree-space query radius r / (M_PER_DEG * cos(lat)) can only over-select.
-        Chunks whose bounding box (a lower bound) is farther than some chunk's first vertex
-        (an upper bound) are pruned before the per-segment distances. Ties go to the
-        lowest district index (= lowest code).
-        """
-        m = x.size
-        out_idx = np.full(m, -1, np.int64)
-        out_d = np.full(m, np.inf)
-        kx = M_PER_DEG * np.maximum(np.cos(np.radians(y)), 1e-12)
-        pending = np.arange(m)
-        r = min(max(self.tolerance_m, 1000.0), max_m)
-        while pending.size:
-            px, py, pkx = x[pending], y[pending], kx[pending]
-            qi, ci = self._ctree.query(
-                pts[pending], predicate="dwithin", distance=r / pkx * (1 + 1e-9) + 1e-12
-            )
-            if allowed is not None and qi.size:
-                ok = allowed(pending[qi], self._chunk_d[ci])
-                qi, ci = qi[ok], ci[ok]
-            if qi.size:
-                # Prune chunks: lower bound (distance to the chunk's box) vs. the best upper
-                # bound of the point (distance to the first vertex of any of its chunks).
-                box = self._chunk_box[ci]
-                qx, qy, qk = px[qi], py[qi], pkx[qi]
-                lo = np.hypot(
-                    np.maximum(np.maximum(box[:, 0] - qx, qx - box[:, 2]), 0) * qk,
-                    np.maximum(np.maximum(box[:, 1] - qy, qy - box[:, 3]), 0) * M_PER_DEG,
-                )
-                first = self._seg[self._chunk_start[ci]]
-                hi = np.hypot((first[:, 0] - qx) * qk, (first[:, 1] - qy) * M_PER_DEG)
-                hi_pt = np.full(pending.size, np.inf)
-                np.minimum.at(hi_pt, qi, hi)
-                keep = lo <= hi_pt[qi]
-                qi, ci = qi[keep], ci[keep]
-                # Distance to each surviving chunk = min over its (padded) segments.
-                d = _segment_distance_m(
-                    self._chunk_seg[ci], px[qi, None], py[qi, None], pkx[qi, None]
-                ).min(axis=1)
-                dk = self._chunk_d[ci]
-                order = np.lexsort((dk, d, qi))
-                pt, dk, d = qi[order], dk[order], d[order]
-                head = np.r_[True, pt[1:] != pt[:-1]]
-                pt, dk, d = pt[head], dk[head], d[head]
-                ok = d <= r
-                out_idx[pending[pt[ok]]] = dk[ok]
-                out_d[pending[pt[ok]]] = d[ok]
-                done = np.zeros(pending.size, bool)
-                done[pt[ok]] = True
-                pending = pending[~done]
-            if r >= max_m:
-                break
-            r = min(r * 4.0, max_m)
-        return out_idx, out_d
-
-
-def _segment_distance_m(
-    seg: np.ndarray, px: np.ndarray, py: np.ndarray, kx: np.ndarray
-) -> np.ndarray:
-    """Metres from points to segments (``seg[..., :4]`` = x0, y0, x1, y1; broadcasting),
-    in the local equirectangular projection centred on each point (x scale ``kx``)."""
-    ax = (seg[..., 0] - px) * kx
-    ay = (seg[..., 1] - py) * M_PER_DEG
-    bx = (seg[..., 2] - px) * kx
-    by = (seg[..., 3] - py) * M_PER_DEG
-    dx, dy = bx - ax, by - ay
-    len2 = dx * dx + dy * dy
-    t = np.divide(-(ax * dx + ay * dy), len2, out=np.zeros_like(len2), where=len2 > 0)
-    # Use the vertex itself at the ends, so that two edges meeting at a shared vertex
-    # give bit-identical distances (and the tie goes to the lowest code).
-    cx = np.where(t <= 0, ax, np.where(t >= 1, bx, ax + t * dx))
-    cy = np.where(t <= 0, ay, np.where(t >= 1, by, ay + t * dy))
-    return np.hypot(cx, cy)
 
 
 def _read_geojson_gz(path: Path) -> dict:

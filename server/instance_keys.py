@@ -1,4 +1,4 @@
-"""Secrets that must never be constants in code.
+"""Instance keys that must never be constants in code (Flask secret key, identity key).
 
 When a secret is not given in the environment it is generated once and kept in a
 file in the instance folder, readable only by its owner, so that a restart keeps

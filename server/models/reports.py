@@ -1,47 +1,26 @@
-"""Database models. The schema itself comes only from the Alembic migrations."""
+"""Reports and what comes with them: the sending device, evidence files, status history.
+
+* ``devices``: a phone (or the sync client); its token is stored hashed.
+* ``reports``: one violation report, immutable once stored; routing and case membership
+  columns (migration 0003) point at :mod:`server.models.districts` and
+  :mod:`server.models.cases`.
+* ``media``: the declared evidence files of a report.
+* ``status_events``: each change of a report's status (the change feed).
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .types import BigSerial, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
-    from .geo import Case
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(sa.types.TypeDecorator):
-    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-# An auto-incrementing 64-bit key that SQLite also auto-increments.
-BigSerial = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    from .cases import Case
 
 
 class Device(db.Model):
@@ -89,7 +68,7 @@ class Report(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Routing (migration 0003): the district whose police handle the report, the rule of
-    # server.routing that placed it (or "by_hand"), and which location was routed.
+    # server.district_index that placed it (or "by_hand"), and which location was routed.
     district_code: Mapped[str | None] = mapped_column(sa.String(16), index=True)
     route_rule: Mapped[str | None] = mapped_column(sa.String(24))
     route_distance_m: Mapped[float | None] = mapped_column(sa.Float)
@@ -102,6 +81,9 @@ class Report(db.Model):
     join_reason: Mapped[str | None] = mapped_column(sa.String(24))
     join_match_report_id: Mapped[str | None] = mapped_column(sa.String(36))
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The case the report was in before a reviewer merged that case into this one
+    # (migration 0008): splitting the report out takes that whole group back there.
+    merged_from_case_id: Mapped[str | None] = mapped_column(sa.String(36))
     # Lets a new case be inserted before the report that points at it, in one flush.
     case: Mapped[Case | None] = relationship(foreign_keys=[case_id])
 

@@ -1,0 +1,70 @@
+/**
+ * Patrol officers in Settings (PROTOCOL §3.3a): the sign-in form, who is signed in,
+ * and signing out (refused while the officer's reports are unsent).
+ */
+import { has, t } from '../i18n.js';
+import { officerCreds, signIn, signOut } from '../officer.js';
+import { state } from '../state.js';
+import { $ } from '../ui/dom.js';
+import { refreshPush } from './push.js';
+
+/** Read the signed-in officer and tell the capture form whose name it captures under. */
+export async function loadOfficer() {
+  state.officer = await officerCreds();
+  state.capture.setOfficer(state.officer?.name);
+}
+
+/** Show the sign-in form, or who is signed in. */
+export async function renderOfficer() {
+  await loadOfficer();
+  const { officer } = state;
+  $('#officer-login').hidden = Boolean(officer);
+  $('#officer-signed').hidden = !officer;
+  if (officer) $('#officer-who').textContent = t('officer_signed_in', { name: officer.name, user: officer.username });
+}
+
+async function submitSignIn(form, error) {
+  const { username, password } = form.elements;
+  error.hidden = true;
+  if (!username.value.trim() || !password.value) {
+    error.textContent = t('officer_missing');
+    error.hidden = false;
+    return;
+  }
+  const button = $('#officer-signin');
+  button.disabled = true;
+  try {
+    await signIn(username.value, password.value);
+    form.reset();
+    await renderOfficer();
+    refreshPush(); // the subscription follows the officer's token
+  } catch (err) {
+    const code = err?.code || 'other';
+    error.textContent = has(`officer_${code}`) ? t(`officer_${code}`) : t('officer_other', { code });
+    error.hidden = false;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function signOutClicked() {
+  const unsent = await signOut();
+  const out = $('#officer-out-err');
+  out.hidden = !unsent;
+  if (unsent) {
+    out.textContent = t('officer_unsent', { n: unsent });
+    return;
+  }
+  await renderOfficer();
+  refreshPush();
+}
+
+/** The sign-in form and the sign-out button. */
+export function bindOfficer() {
+  const form = $('#officer-login');
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    submitSignIn(form, $('#officer-err'));
+  });
+  $('#officer-signout').addEventListener('click', signOutClicked);
+}

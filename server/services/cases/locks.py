@@ -1,0 +1,108 @@
+"""The locks that keep cases consistent under concurrent ingest and review.
+
+SQLite serialises writers. On PostgreSQL, ingest takes transaction-scoped advisory
+locks on the plate match key and on each declared SHA-256 (sorted, so two requests
+never wait on each other in a cycle) before looking for candidates; similar-photo
+merges take one global advisory lock (:func:`lock_similar_media`). Case rows are then
+locked with ``SELECT … FOR UPDATE``, following a case merged meanwhile to its survivor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from typing import Protocol, TypeVar
+
+import sqlalchemy as sa
+
+from ...extensions import db
+from ...models import Case
+from .errors import CaseError
+
+_PHASH_LOCK = "phash-merge"
+
+
+def _lock_key(name: str) -> int:
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+# One round trip for all keys: unnest() yields the sorted array in order, and each row's
+# lock is taken as the row is produced, so keys are always locked in ascending order.
+_LOCK_KEYS = sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS t(k)")
+
+
+def advisory_locks(names: Iterable[str]) -> None:
+    """Transaction-scoped advisory locks on PostgreSQL (no-op elsewhere), in key order."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({_lock_key(n) for n in names})
+    if keys:
+        db.session.connection().execute(_LOCK_KEYS, {"keys": keys}).all()
+
+
+def lock_similar_media() -> None:
+    """Serialise similar-photo merges (PostgreSQL; SQLite serialises every writer).
+
+    Without it, two near-identical photos received at the same moment would each miss
+    the other (neither pHash committed yet). Callers take it first in their
+    transaction, before locking any report: a merge updates the reports of the
+    absorbed case, so a transaction holding a report lock while waiting for this one
+    could deadlock with the merge.
+    """
+    advisory_locks([_PHASH_LOCK])
+
+
+_LOCK_CASE = (
+    sa.select(Case)
+    .where(Case.id == sa.bindparam("case_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+# The same lock at ingest, reading only what joining a case needs (no ORM object).
+_LOCK_CASE_ROW = (
+    sa.select(
+        Case.id, Case.merged_into_id, Case.first_report_id, Case.district_code, Case.unit_code
+    )
+    .where(Case.id == sa.bindparam("case_id"))
+    .with_for_update()
+)
+
+
+class _CaseLike(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def merged_into_id(self) -> str | None: ...
+
+
+C = TypeVar("C", bound=_CaseLike)
+
+
+def _follow_merges(case_id: str, read: Callable[[str], C | None]) -> C:
+    """The live case (following merges) as ``read`` returns it (``read`` locks it)."""
+    seen = set()
+    while True:
+        case = read(case_id)
+        if case is None:
+            raise CaseError(f"no case {case_id}")
+        if case.merged_into_id is None or case.merged_into_id in seen:
+            return case
+        seen.add(case.id)
+        case_id = case.merged_into_id
+
+
+def lock_case(case_id: str) -> Case:
+    """The live case (following merges), locked for update and freshly read."""
+    return _follow_merges(
+        case_id,
+        lambda cid: db.session.execute(_LOCK_CASE, {"case_id": cid}).scalar_one_or_none(),
+    )
+
+
+def lock_case_row(case_id: str) -> sa.Row:
+    """:func:`lock_case` as a row of ``_LOCK_CASE_ROW`` (the ingest path)."""
+    conn = db.session.connection()
+    return _follow_merges(
+        case_id, lambda cid: conn.execute(_LOCK_CASE_ROW, {"case_id": cid}).one_or_none()
+    )
