@@ -79,7 +79,7 @@ def test_verifying_needs_no_penalty_number_and_the_penalty_follows_as_a_second_s
         assert (audit.case_id, audit.detail) == (world.cases["A"], "QĐ-12/2026")
     page = c.get(f"/console/cases/{world.cases['A']}").get_data(as_text=True)
     assert "Kết luận: Đã ra quyết định xử phạt" in page
-    assert "QĐ QĐ-12/2026" in page
+    assert "Số quyết định xử phạt: QĐ-12/2026" in page
 
 
 def test_the_reporter_reads_both_steps_in_the_change_feed(

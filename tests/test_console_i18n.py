@@ -210,6 +210,13 @@ def decision_kinds() -> set[str]:
     found = set(review.KINDS)
     for tree in _trees("services/**/*.py"):
         for node in ast.walk(tree):
+            if (  # review.py records its decisions through _record(user, case, kind, ...)
+                isinstance(node, ast.Call)
+                and _call_name(node) == "_record"
+                and len(node.args) > 2
+                and isinstance(node.args[2], ast.Constant)
+            ):
+                found.add(node.args[2].value)
             if isinstance(node, ast.Call) and _call_name(node) == "Decision":
                 found |= {
                     k.value.value
@@ -254,6 +261,7 @@ def test_the_code_lists_are_found() -> None:
     assert {"absorbed", "merged", "split", "opened", "forwarded", "routed"} <= EVENT_KINDS
     assert {"routed_by_hand", "unit_changed"} <= EVENT_KINDS
     assert {"open", "merged"} <= CODES["case_status"]
+    assert {"penalty", "reopen", "merge"} <= CODES["decision"]
     assert {"case_verify", "case_reject", "identity_revealed", "login"} <= CODES["audit"]
     assert {"split", "forward"} <= CODES["decision"] and "split" in CODES["join"]
     assert "unknown decision" in CODES["decision_error"]
@@ -435,6 +443,7 @@ def busy(app: Flask, client: FlaskClient) -> World:
                 )
             )
         decisions = [("verify", None), ("split", None), ("forward", None)]
+        decisions += [("penalty", None), ("reopen", None)]
         decisions += [("reject", code) for code in reasons.REJECT_REASONS]
         decisions += [("needs_info", code) for code in reasons.INFO_REASONS]
         for kind, code in decisions:
@@ -443,7 +452,7 @@ def busy(app: Flask, client: FlaskClient) -> World:
                     case_id=case_a,
                     kind=kind,
                     reason_code=code,
-                    penalty_no="QĐ-7/2026" if kind == "verify" else None,
+                    penalty_no="QĐ-7/2026" if kind in ("verify", "penalty") else None,
                     public_note="Cảm ơn bạn",
                     internal_note="ghi chú riêng",
                     actor_id=admin.id,
@@ -479,7 +488,9 @@ def _pages(app: Flask, world: World) -> dict[str, tuple[FlaskClient, str, int]]:
 
 
 ENGLISH = {
-    "case": ["Plausibility flags", "Case status: Open", "The photo has no location", "History"],
+    "case": [
+        "Plausibility flags", "Verdict: Awaiting review", "The photo has no location", "History",
+    ],  # fmt: skip
     "queue": ["Case queue", "Violation", "Page 1 of 1"],
     "audit": ["Audit log", "Violation verified", "The plate cannot be read", "Reviewer"],
     "reveals": ["Identity reveal log", "Supervisor HN"],
@@ -489,7 +500,7 @@ ENGLISH = {
     "login": ["Log in", "Username"],
 }
 VIETNAMESE = {
-    "case": ["Cờ kiểm tra", "Trạng thái vụ việc: Đang xử lý", "Ảnh không có vị trí chụp"],
+    "case": ["Cờ kiểm tra", "Kết luận: Chờ xử lý", "Ảnh không có vị trí chụp"],
     "queue": ["Hàng đợi vụ việc", "Hành vi vi phạm", "Trang 1/1"],
     "audit": ["Nhật ký thao tác", "Xác minh vi phạm", "Không đọc được biển số xe"],
     "reveals": ["Nhật ký tiết lộ danh tính", "Supervisor HN"],

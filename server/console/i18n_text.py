@@ -140,7 +140,7 @@ TEXT: dict[str, Pair] = {
     "case.split": ("Tách khỏi vụ việc", "Split out of the case"),
     "case.reveal": ("Tiết lộ danh tính (giám sát)", "Reveal the identity (supervisor)"),
     "case.history": ("Lịch sử", "History"),
-    "case.penalty": ("QĐ {no}", "Decision no. {no}"),
+    "case.penalty": ("Số quyết định xử phạt: {no}", "Penalty decision no. {no}"),
     "case.quoted": ("{label}: “{text}”", "{label}: “{text}”"),
     "case.location": ("Vị trí", "Location"),
     # a decision reaching several reporters, similar photos, merging by hand (issue 12)

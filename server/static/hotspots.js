@@ -9,6 +9,7 @@
   var L = window.L;
   var data = JSON.parse(source.textContent);
   var map = L.map(box, { zoomControl: false, attributionControl: !!box.dataset.tileUrl });
+  map.setView([16.0, 106.0], 5); // Viet Nam, until the data's own bounds are known
   L.control.zoom({ zoomInTitle: box.dataset.zoomIn, zoomOutTitle: box.dataset.zoomOut }).addTo(map);
   if (box.dataset.tileUrl) {
     L.tileLayer(box.dataset.tileUrl, { attribution: box.dataset.tileAttribution || "" }).addTo(map);
@@ -32,5 +33,4 @@
     bounds.extend(rect.getBounds());
   });
   if (bounds.isValid()) map.fitBounds(bounds, { padding: [12, 12] });
-  else map.setView([16.0, 106.0], 5);
 })();

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +37,17 @@ PHONE = {"width": 390, "height": 844}
 # Browser tests run on one database backend only.
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 BROWSER = [pytest.mark.browser, SQLITE_ONLY]
+
+
+DOC_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def publish_screenshot(screenshots_dir: Path, name: str) -> None:
+    """Copy a screenshot to docs/screenshots/ when UPDATE_DOC_SCREENSHOTS=1 (a plain test
+    run leaves tracked files alone)."""
+    if os.environ.get("UPDATE_DOC_SCREENSHOTS") == "1":
+        DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(screenshots_dir / name, DOC_SCREENSHOTS / name)
 
 
 def phone_context_options(base_url: str, *, geolocation: bool = True) -> dict[str, Any]:

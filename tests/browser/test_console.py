@@ -1,10 +1,10 @@
 """The review console in Debian's Chromium at a desktop size, against the live server:
-log in, the queue, a case, verify, reject with a reason, forward, a supervisor's reveal
+log in, the queue, a case, verify, reject with a reason, reopen, forward, a supervisor's reveal
 found in the admin's reveal log. Map tiles are blocked (no network in tests): the case
 page must still work, with its list of coordinates.
 
-Screenshots go to test-artifacts/screenshots/console-*.png; the queue and the case page
-are copied to docs/screenshots/ when UPDATE_DOC_SCREENSHOTS=1.
+Screenshots go to test-artifacts/screenshots/console-*.png; the case page is copied to
+docs/screenshots/ when UPDATE_DOC_SCREENSHOTS=1 (the queue: test_console_decisions.py).
 """
 
 from __future__ import annotations
@@ -98,7 +98,8 @@ def test_reviewer_and_supervisor_work_through_the_console(
     page.click("#verify-form button[type=submit]")
     page.wait_for_selector(".flash.ok")
     assert asked == ["Quyết định này sẽ gửi đến 2 người phản ánh. Tiếp tục?"]
-    assert page.locator("article.report .s-verified").count() == 2
+    # The number came with the verification: both steps at once.
+    assert page.locator("article.report .s-penalty_issued").count() == 2
     page.screenshot(path=str(screenshots_dir / "console-verified.png"), full_page=True)
 
     # Reject the other case with a reason from the list.
@@ -109,7 +110,12 @@ def test_reviewer_and_supervisor_work_through_the_console(
     assert page.locator("article.report .s-rejected").count() == 1
     assert "Không đọc được biển số xe" in page.locator(".history").inner_text()
 
-    # Forward it to Ba Đình: it leaves this reviewer's queue.
+    # A rejected case is locked: reopening it takes a written reason; then forward it to
+    # Ba Đình, and it leaves this reviewer's queue.
+    assert page.locator("#forward-form").count() == 0
+    page.fill("#reopen-form input[name=reason]", "Địa điểm thuộc quận Ba Đình, chuyển đi")
+    page.click("#reopen-form button[type=submit]")
+    page.wait_for_selector("#forward-form")
     page.select_option("#forward-form select[name=to_district]", "001")
     page.click("#forward-form button[type=submit]")
     page.wait_for_url("**/console/queue")
@@ -142,5 +148,4 @@ def test_reviewer_and_supervisor_work_through_the_console(
     context.close()
     if os.environ.get("UPDATE_DOC_SCREENSHOTS") == "1":  # a test run leaves tracked files alone
         DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(screenshots_dir / "console-queue.png", DOCS / "console-queue.png")
         shutil.copy(screenshots_dir / "console-case.png", DOCS / "console-case.png")

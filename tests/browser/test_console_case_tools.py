@@ -62,7 +62,7 @@ def _district_of(app: Flask, case_id: str) -> str | None:
 
 
 def test_forward_picker_finds_districts_without_diacritics_and_forwards(
-    app: Flask, rw_server: RoadWatchServer, browser
+    app: Flask, rw_server: RoadWatchServer, browser, screenshots_dir: Path
 ) -> None:
     world = build_world(app, app.test_client())
     context = _context(browser, rw_server.url)
@@ -85,6 +85,7 @@ def test_forward_picker_finds_districts_without_diacritics_and_forwards(
     hanoi = picker.evaluate(_OPTIONS)
     assert len(hanoi) == 29 and {p for _, _, p in hanoi} == {"Thành phố Hà Nội"}
     assert "Quận Ba Đình" in {name for _, name, _ in hanoi}
+    page.locator("#forward-form").screenshot(path=str(screenshots_dir / "console-forward.png"))
 
     # A pick that the next search hides is dropped: what is sent is what is seen.
     picker.select_option("001")

@@ -3,7 +3,8 @@ in a police station without internet: the district's boundary and the reports' p
 are drawn from the console's own data, not a grey box. With a tile server configured the
 page asks that host (and only it) for tiles, and the map still stands when it fails.
 
-The screenshot goes to test-artifacts/screenshots/console-map-offline.png (1280x800).
+The screenshot goes to test-artifacts/screenshots/console-map-offline.png (1280x800), and
+to docs/screenshots/ with UPDATE_DOC_SCREENSHOTS=1.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from flask import Flask
 
 from server.settings import override
 from tests.browser.conftest import RoadWatchServer
-from tests.browser.pages import BROWSER
+from tests.browser.pages import BROWSER, publish_screenshot
 from tests.test_console import PASSWORD, build_world
 
 pytestmark = BROWSER
@@ -98,6 +99,7 @@ def test_offline_map_draws_the_district_and_the_points(
     assert refused == []  # nothing even tried to leave the machine
     assert errors == []
     context.close()
+    publish_screenshot(screenshots_dir, "console-map-offline.png")
 
 
 def test_configured_tile_server_is_asked_and_the_map_survives_its_absence(
