@@ -319,3 +319,22 @@ def test_case_rows_for_the_csv_name_no_one(app: Flask) -> None:
     assert [r["case_id"] for r in rows] == [ids["C4"]]
     assert rows[0]["decided_at"] - rows[0]["received_at"] == timedelta(hours=6)
     assert "reporter_kind" not in rows[0] and "identity_ciphertext" not in rows[0]
+
+
+def test_a_penalty_issued_counts_as_verified_and_a_cases_verdict_wins(app: Flask) -> None:
+    """The review's later steps (server.services.review): reports whose penalty was issued
+    count as verified, and a case counts by its verdict, not its first report's status."""
+    ids = build_fixture(app)
+    with app.app_context():
+        r1 = db.session.get(Report, ids["r1"])
+        r1.status = "penalty_issued"  # C1: verified, then the penalty decision
+        db.session.add(StatusEvent(report_id=r1.id, status="penalty_issued", actor="user:rev"))
+        db.session.get(Case, ids["C1"]).verdict = "penalty_issued"
+        db.session.get(Case, ids["C5"]).verdict = "rejected"  # r6 is still "submitted"
+        db.session.commit()
+        s = stats.summary(None, NINE_MONTHS)
+        offenders = stats.repeat_offenders(None, NINE_MONTHS)
+    assert s.reports.by_status == {"verified": 4, "rejected": 2, "submitted": 1, "needs_info": 1}
+    assert s.cases.by_status == {"verified": 3, "rejected": 3}
+    assert [(o.plate_display, o.cases) for o in offenders] == [("30A-111.11", 3)]
+    assert s.times.count == 6  # the penalty is not a second first decision

@@ -46,7 +46,7 @@ from ..extensions import db
 from ..models import Case, Report, StatusEvent
 
 LOCAL_OFFSET = timedelta(hours=7)  # Vietnam: UTC+7 all year
-DECIDED = ("verified", "rejected")
+DECIDED = ("verified", "penalty_issued", "rejected")
 SOURCES = ("citizen", "officer")
 MAX_DAYS = 3 * 366 + 1  # the longest period a dashboard or export is made for
 REPEAT_MIN = 2  # verified cases of one plate that make a repeat offender
@@ -262,7 +262,7 @@ def report_rows(districts: Iterable[str] | None, period: Period) -> sa.Subquery:
             Report.district_code.label("district_code"),
             Report.captured_at.label("captured_at"),
             Report.received_at.label("received_at"),
-            Report.status.label("status"),
+            _report_status(Report.status).label("status"),
             _source(Report.reporter_kind).label("source"),
             Report.plate_match_key.label("plate_key"),
             Report.plate_display.label("plate_display"),
@@ -273,6 +273,21 @@ def report_rows(districts: Iterable[str] | None, period: Period) -> sa.Subquery:
             _in_scope(Report.district_code, districts),
         )
         .subquery("period_reports")
+    )
+
+
+def _report_status(status: Any) -> Any:
+    """A report's status as the statistics count it: a penalty issued is verified."""
+    return sa.case((status == "penalty_issued", "verified"), else_=status)
+
+
+def _case_status() -> Any:
+    """A case's status: its verdict (server.services.review) when it has one, else its
+    first report's status."""
+    return sa.case(
+        (Case.verdict.in_(("verified", "penalty_issued")), "verified"),
+        (Case.verdict.in_(("rejected", "needs_info")), Case.verdict),
+        else_=_report_status(Report.status),
     )
 
 
@@ -287,7 +302,7 @@ def case_rows(districts: Iterable[str] | None, period: Period) -> sa.Subquery:
             Case.district_code.label("district_code"),
             Report.captured_at.label("captured_at"),
             Report.received_at.label("received_at"),
-            Report.status.label("status"),
+            _case_status().label("status"),
             _source(Report.reporter_kind).label("source"),
             Report.plate_match_key.label("plate_key"),
             Report.plate_display.label("plate_display"),
