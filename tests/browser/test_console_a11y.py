@@ -1,6 +1,6 @@
 """Accessibility of the review console: axe-core, vendored in tests/browser/vendor/axe-core
-(no npm at run time), runs in Debian's Chromium on the login, queue, case and reveal
-pages. None may have a violation of impact "critical" or "serious", and the page's
+(no npm at run time), runs in Debian's Chromium on the login, queue (waiting and decided),
+case (open and decided), reveal and statistics pages. None may have a violation of impact "critical" or "serious", and the page's
 navigation landmarks must have distinct names.
 
 Every non-loopback request is refused, as for the map tests: the pages are checked as a
@@ -80,6 +80,17 @@ def test_console_pages_have_no_serious_accessibility_violations(
     page.click("main button[type=submit]")
     page.wait_for_selector("#identity")
     _check(page, "revealed", found)
+
+    # A decided, locked case (verdict banner, penalty and reopen forms) and the decided queue.
+    page.goto(f"/console/cases/{world.cases['A3']}")
+    page.click("#verify-form button[type=submit]")
+    page.wait_for_selector("#reopen-form")
+    page.wait_for_selector("#map[data-boundary-drawn]")
+    _check(page, "case-decided", found)
+    page.goto("/console/queue?state=decided")
+    _check(page, "queue-decided", found)
+    page.goto("/console/stats")
+    _check(page, "stats", found)
     context.close()
 
     serious = {name: blocking(v) for name, v in found.items() if blocking(v)}
