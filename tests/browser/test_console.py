@@ -86,6 +86,7 @@ def test_reviewer_and_supervisor_work_through_the_console(
     assert page.locator("#points li").count() == 2
     assert page.locator("#map .leaflet-interactive").count() == 2  # one marker per report
     assert "Trùng biển số, hành vi vi phạm, nơi và giờ" in page.locator(".why").nth(1).inner_text()
+    page.wait_for_selector("#map[data-boundary-drawn='1']")  # the district's outline, drawn
     page.screenshot(path=str(screenshots_dir / "console-case.png"), full_page=True)
 
     # Verify it, with the penalty decision number.
