@@ -105,250 +105,306 @@ def _share(part: int, total: int) -> float | None:
 Table = tuple[str, list[str], list[list[Any]]]  # sheet name, headings, rows
 
 
-def tables(both: Comparison, accidents: Progress | None) -> list[Table]:
-    """Every table of the review: ``(sheet name, headings, rows)``."""
-    cur, prev = both.current, both.previous
-    out: list[Table] = []
-    r, c, pr, pc = cur.reports, cur.cases, prev.reports, prev.cases
-    out.append(
-        (
-            "Tổng hợp",
-            ["Chỉ tiêu", "Kỳ này", "Cùng kỳ năm trước", "Tăng (+), giảm (-) %"],
+def _summary(both: Comparison) -> Table:
+    cur = both.current
+    prev = both.previous
+    r = cur.reports
+    c = cur.cases
+    pr = prev.reports
+    pc = prev.cases
+    return (
+        "Tổng hợp",
+        ["Chỉ tiêu", "Kỳ này", "Cùng kỳ năm trước", "Tăng (+), giảm (-) %"],
+        [
+            ["Số phản ánh", r.total, pr.total, _change(r.total, pr.total)],
+            ["Số vụ việc", c.total, pc.total, _change(c.total, pc.total)],
             [
-                ["Số phản ánh", r.total, pr.total, _change(r.total, pr.total)],
-                ["Số vụ việc", c.total, pc.total, _change(c.total, pc.total)],
-                [
-                    "Vụ việc đã xác minh vi phạm",
-                    c.verified,
-                    pc.verified,
-                    _change(c.verified, pc.verified),
-                ],
-                [
-                    "Vụ việc không được chấp nhận",
-                    c.rejected,
-                    pc.rejected,
-                    _change(c.rejected, pc.rejected),
-                ],
-                [
-                    "Vụ việc đang chờ xử lý",
-                    c.awaiting,
-                    pc.awaiting,
-                    _change(c.awaiting, pc.awaiting),
-                ],
-                [
-                    "Phản ánh của người dân",
-                    r.by_source.get("citizen", 0),
-                    pr.by_source.get("citizen", 0),
-                    None,
-                ],
-                [
-                    "Phản ánh của cán bộ",
-                    r.by_source.get("officer", 0),
-                    pr.by_source.get("officer", 0),
-                    None,
-                ],
-                [
-                    "Thời gian đến quyết định, trung vị (giờ)",
-                    _hours(cur.times.median_hours),
-                    _hours(prev.times.median_hours),
-                    None,
-                ],
-                [
-                    "Thời gian đến quyết định, 90% phản ánh trong (giờ)",
-                    _hours(cur.times.p90_hours),
-                    _hours(prev.times.p90_hours),
-                    None,
-                ],
-                [
-                    "Biển số vi phạm nhiều lần",
-                    len(cur.repeat_offenders),
-                    len(prev.repeat_offenders),
-                    None,
-                ],
+                "Vụ việc đã xác minh vi phạm",
+                c.verified,
+                pc.verified,
+                _change(c.verified, pc.verified),
             ],
-        )
+            [
+                "Vụ việc không được chấp nhận",
+                c.rejected,
+                pc.rejected,
+                _change(c.rejected, pc.rejected),
+            ],
+            [
+                "Vụ việc đang chờ xử lý",
+                c.awaiting,
+                pc.awaiting,
+                _change(c.awaiting, pc.awaiting),
+            ],
+            [
+                "Phản ánh của người dân",
+                r.by_source.get("citizen", 0),
+                pr.by_source.get("citizen", 0),
+                None,
+            ],
+            [
+                "Phản ánh của cán bộ",
+                r.by_source.get("officer", 0),
+                pr.by_source.get("officer", 0),
+                None,
+            ],
+            [
+                "Thời gian đến quyết định, trung vị (giờ)",
+                _hours(cur.times.median_hours),
+                _hours(prev.times.median_hours),
+                None,
+            ],
+            [
+                "Thời gian đến quyết định, 90% phản ánh trong (giờ)",
+                _hours(cur.times.p90_hours),
+                _hours(prev.times.p90_hours),
+                None,
+            ],
+            [
+                "Biển số vi phạm nhiều lần",
+                len(cur.repeat_offenders),
+                len(prev.repeat_offenders),
+                None,
+            ],
+        ],
     )
+
+
+def _by_violation(both: Comparison) -> Table:
+    cur = both.current
+    prev = both.previous
+    r = cur.reports
+    c = cur.cases
+    pr = prev.reports
+    pc = prev.cases
     codes = sorted(
         set(r.by_violation) | set(pr.by_violation), key=lambda k: -r.by_violation.get(k, 0)
     )
-    out.append(
-        (
-            "Theo hành vi",
+    return (
+        "Theo hành vi",
+        [
+            "Hành vi vi phạm",
+            "Mã",
+            "Phản ánh kỳ này",
+            "Cùng kỳ năm trước",
+            "Tăng, giảm %",
+            "Vụ việc kỳ này",
+            "Vụ việc cùng kỳ",
+        ],
+        [
             [
-                "Hành vi vi phạm",
-                "Mã",
-                "Phản ánh kỳ này",
-                "Cùng kỳ năm trước",
-                "Tăng, giảm %",
-                "Vụ việc kỳ này",
-                "Vụ việc cùng kỳ",
-            ],
-            [
-                [
-                    violation_vi(k),
-                    k,
-                    r.by_violation.get(k, 0),
-                    pr.by_violation.get(k, 0),
-                    _change(r.by_violation.get(k, 0), pr.by_violation.get(k, 0)),
-                    c.by_violation.get(k, 0),
-                    pc.by_violation.get(k, 0),
-                ]
-                for k in codes
-            ],
-        )
+                violation_vi(k),
+                k,
+                r.by_violation.get(k, 0),
+                pr.by_violation.get(k, 0),
+                _change(r.by_violation.get(k, 0), pr.by_violation.get(k, 0)),
+                c.by_violation.get(k, 0),
+                pc.by_violation.get(k, 0),
+            ]
+            for k in codes
+        ],
     )
+
+
+def _by_district(both: Comparison) -> Table:
+    cur = both.current
+    prev = both.previous
+    r = cur.reports
+    c = cur.cases
+    pr = prev.reports
+    pc = prev.cases
     places = sorted(set(r.by_district) | set(c.by_district) | set(pr.by_district))
-    out.append(
-        (
-            "Theo địa bàn",
+    return (
+        "Theo địa bàn",
+        [
+            "Mã địa bàn",
+            "Địa bàn",
+            "Tỉnh, thành phố",
+            "Phản ánh kỳ này",
+            "Cùng kỳ năm trước",
+            "Vụ việc kỳ này",
+            "Vụ việc cùng kỳ",
+        ],
+        [
             [
-                "Mã địa bàn",
-                "Địa bàn",
-                "Tỉnh, thành phố",
-                "Phản ánh kỳ này",
-                "Cùng kỳ năm trước",
-                "Vụ việc kỳ này",
-                "Vụ việc cùng kỳ",
-            ],
-            [
-                [
-                    k or "",
-                    *district_vi(k or None),
-                    r.by_district.get(k, 0),
-                    pr.by_district.get(k, 0),
-                    c.by_district.get(k, 0),
-                    pc.by_district.get(k, 0),
-                ]
-                for k in places
-            ],
-        )
+                k or "",
+                *district_vi(k or None),
+                r.by_district.get(k, 0),
+                pr.by_district.get(k, 0),
+                c.by_district.get(k, 0),
+                pc.by_district.get(k, 0),
+            ]
+            for k in places
+        ],
     )
+
+
+def _by_month(both: Comparison) -> Table:
     case_months = {m: (n, p) for m, n, p in both.aligned_months("cases")}
-    out.append(
-        (
-            "Theo tháng",
-            ["Tháng", "Phản ánh", "Phản ánh cùng kỳ", "Vụ việc", "Vụ việc cùng kỳ"],
-            [[f"{m[5:]}/{m[:4]}", n, p, *case_months[m]] for m, n, p in both.aligned_months()],
-        )
+    return (
+        "Theo tháng",
+        ["Tháng", "Phản ánh", "Phản ánh cùng kỳ", "Vụ việc", "Vụ việc cùng kỳ"],
+        [[f"{m[5:]}/{m[:4]}", n, p, *case_months[m]] for m, n, p in both.aligned_months()],
     )
-    out.append(
-        (
-            "Theo tuần",
-            ["Tuần (ISO)", "Phản ánh", "Phản ánh cùng tuần năm trước"],
-            [[w, n, p] for w, n, p in both.aligned_weeks()],
-        )
+
+
+def _by_week(both: Comparison) -> Table:
+    return (
+        "Theo tuần",
+        ["Tuần (ISO)", "Phản ánh", "Phản ánh cùng tuần năm trước"],
+        [[w, n, p] for w, n, p in both.aligned_weeks()],
     )
+
+
+def _by_status(both: Comparison) -> Table:
+    cur = both.current
+    r = cur.reports
+    c = cur.cases
     statuses = sorted(
         set(r.by_status) | set(c.by_status),
         key=lambda s: list(STATUS_TEXT).index(s) if s in STATUS_TEXT else 99,
     )
-    out.append(
-        (
-            "Trạng thái",
-            ["Trạng thái", "Phản ánh", "Tỷ lệ phản ánh %", "Vụ việc", "Tỷ lệ vụ việc %"],
+    return (
+        "Trạng thái",
+        ["Trạng thái", "Phản ánh", "Tỷ lệ phản ánh %", "Vụ việc", "Tỷ lệ vụ việc %"],
+        [
             [
-                [
-                    status_vi(s),
-                    r.by_status.get(s, 0),
-                    _share(r.by_status.get(s, 0), r.total),
-                    c.by_status.get(s, 0),
-                    _share(c.by_status.get(s, 0), c.total),
-                ]
-                for s in statuses
-            ],
-        )
-    )
-    out.append(
-        (
-            "Nguồn",
-            ["Nguồn phản ánh", "Phản ánh", "Cùng kỳ năm trước", "Vụ việc"],
-            [
-                [SOURCE_VI[s], r.by_source.get(s, 0), pr.by_source.get(s, 0), c.by_source.get(s, 0)]
-                for s in SOURCE_VI
-            ],
-        )
-    )
-    reasons = sorted(set(r.rejected_by_reason) | set(c.rejected_by_reason))
-    out.append(
-        (
-            "Lý do từ chối",
-            ["Lý do", "Phản ánh", "Vụ việc"],
-            [
-                [reason_vi(k), r.rejected_by_reason.get(k, 0), c.rejected_by_reason.get(k, 0)]
-                for k in reasons
-            ],
-        )
-    )
-    out.append(
-        (
-            "Thời gian xử lý",
-            ["Chỉ tiêu", "Kỳ này", "Cùng kỳ năm trước"],
-            [
-                ["Số phản ánh đã có quyết định", cur.times.count, prev.times.count],
-                ["Trung vị (giờ)", _hours(cur.times.median_hours), _hours(prev.times.median_hours)],
-                [
-                    "90% phản ánh có quyết định trong (giờ)",
-                    _hours(cur.times.p90_hours),
-                    _hours(prev.times.p90_hours),
-                ],
-            ],
-        )
-    )
-    out.append(
-        (
-            "Vi phạm nhiều lần",
-            ["Biển số", "Số vụ việc đã xác minh", "Lần vi phạm gần nhất"],
-            [[o.plate_display, o.cases, _local(o.last_at)] for o in cur.repeat_offenders],
-        )
-    )
-    if accidents is not None:
-        rows: list[list[Any]] = [
-            [
-                MEASURE_VI[m.name],
-                m.current,
-                m.base,
-                None if m.change_pct is None else round(m.change_pct, 1),
-                TARGET_VI[m.target],
+                status_vi(s),
+                r.by_status.get(s, 0),
+                _share(r.by_status.get(s, 0), r.total),
+                c.by_status.get(s, 0),
+                _share(c.by_status.get(s, 0), c.total),
             ]
-            for m in accidents.measures
+            for s in statuses
+        ],
+    )
+
+
+def _by_source(both: Comparison) -> Table:
+    cur = both.current
+    prev = both.previous
+    r = cur.reports
+    c = cur.cases
+    pr = prev.reports
+    return (
+        "Nguồn",
+        ["Nguồn phản ánh", "Phản ánh", "Cùng kỳ năm trước", "Vụ việc"],
+        [
+            [SOURCE_VI[s], r.by_source.get(s, 0), pr.by_source.get(s, 0), c.by_source.get(s, 0)]
+            for s in SOURCE_VI
+        ],
+    )
+
+
+def _rejection_reasons(both: Comparison) -> Table:
+    cur = both.current
+    r = cur.reports
+    c = cur.cases
+    reasons = sorted(set(r.rejected_by_reason) | set(c.rejected_by_reason))
+    return (
+        "Lý do từ chối",
+        ["Lý do", "Phản ánh", "Vụ việc"],
+        [
+            [reason_vi(k), r.rejected_by_reason.get(k, 0), c.rejected_by_reason.get(k, 0)]
+            for k in reasons
+        ],
+    )
+
+
+def _decision_times(both: Comparison) -> Table:
+    cur = both.current
+    prev = both.previous
+    return (
+        "Thời gian xử lý",
+        ["Chỉ tiêu", "Kỳ này", "Cùng kỳ năm trước"],
+        [
+            ["Số phản ánh đã có quyết định", cur.times.count, prev.times.count],
+            ["Trung vị (giờ)", _hours(cur.times.median_hours), _hours(prev.times.median_hours)],
+            [
+                "90% phản ánh có quyết định trong (giờ)",
+                _hours(cur.times.p90_hours),
+                _hours(prev.times.p90_hours),
+            ],
+        ],
+    )
+
+
+def _repeat_offenders(both: Comparison) -> Table:
+    cur = both.current
+    return (
+        "Vi phạm nhiều lần",
+        ["Biển số", "Số vụ việc đã xác minh", "Lần vi phạm gần nhất"],
+        [[o.plate_display, o.cases, _local(o.last_at)] for o in cur.repeat_offenders],
+    )
+
+
+def _accidents(accidents: Progress) -> Table:
+    rows: list[list[Any]] = [
+        [
+            MEASURE_VI[m.name],
+            m.current,
+            m.base,
+            None if m.change_pct is None else round(m.change_pct, 1),
+            TARGET_VI[m.target],
         ]
-        rows.append([])
+        for m in accidents.measures
+    ]
+    rows.append([])
+    rows.append(
+        [
+            "Tháng",
+            "Số vụ",
+            "Số vụ năm cơ sở",
+            "Người chết",
+            "Người chết năm cơ sở",
+            "Người bị thương",
+            "Người bị thương năm cơ sở",
+        ]
+    )
+    for month, now, base in accidents.months:
         rows.append(
             [
-                "Tháng",
-                "Số vụ",
-                "Số vụ năm cơ sở",
-                "Người chết",
-                "Người chết năm cơ sở",
-                "Người bị thương",
-                "Người bị thương năm cơ sở",
+                f"{month[5:]}/{month[:4]}",
+                now["crashes"],
+                base["crashes"],
+                now["deaths"],
+                base["deaths"],
+                now["injuries"],
+                base["injuries"],
             ]
         )
-        for month, now, base in accidents.months:
-            rows.append(
-                [
-                    f"{month[5:]}/{month[:4]}",
-                    now["crashes"],
-                    base["crashes"],
-                    now["deaths"],
-                    base["deaths"],
-                    now["injuries"],
-                    base["injuries"],
-                ]
-            )
-        out.append(
-            (
-                "Tai nạn giao thông",
-                [
-                    "Chỉ tiêu",
-                    "Kỳ này",
-                    f"Năm cơ sở {accidents.base_period.start.year}",
-                    "Tăng (+), giảm (-) %",
-                    "Đánh giá (mục tiêu giảm 5-10%)",
-                ],
-                rows,
-            )
-        )
+    return (
+        "Tai nạn giao thông",
+        [
+            "Chỉ tiêu",
+            "Kỳ này",
+            f"Năm cơ sở {accidents.base_period.start.year}",
+            "Tăng (+), giảm (-) %",
+            "Đánh giá (mục tiêu giảm 5-10%)",
+        ],
+        rows,
+    )
+
+
+SHEETS: tuple[Callable[[Comparison], Table], ...] = (
+    _summary,
+    _by_violation,
+    _by_district,
+    _by_month,
+    _by_week,
+    _by_status,
+    _by_source,
+    _rejection_reasons,
+    _decision_times,
+    _repeat_offenders,
+)
+
+
+def tables(both: Comparison, accidents: Progress | None) -> list[Table]:
+    """Every table of the review: ``(sheet name, headings, rows)``, one function a sheet."""
+    out = [sheet(both) for sheet in SHEETS]
+    if accidents is not None:
+        out.append(_accidents(accidents))
     return out
 
 
