@@ -1,7 +1,7 @@
 """Accessibility of the review console: axe-core, vendored in tests/browser/vendor/axe-core
 (no npm at run time), runs in Debian's Chromium on the login, queue (waiting and decided),
-case (open and decided), reveal and statistics pages. None may have a violation of impact "critical" or "serious", and the page's
-navigation landmarks must have distinct names.
+case (open and decided), reveal and statistics pages. None may have a violation of impact
+"critical" or "serious", and the page's navigation landmarks must have distinct names.
 
 Every non-loopback request is refused, as for the map tests: the pages are checked as a
 police station without internet sees them.
