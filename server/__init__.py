@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import checkpoint
 from .extensions import db, migrate
@@ -37,6 +38,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["settings"] = settings
     app.config.update(settings.flask_config())
     app.config.update(flask_keys)
+
+    if settings.trusted_proxy_hops > 0:
+        # The client's address and scheme as the trusted proxies forwarded them; without
+        # trusted proxies X-Forwarded-* are a client's claims and are ignored.
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)

@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 from typing import Final, NamedTuple
 
 import imagehash
-from PIL import Image, ImageOps, ImageStat
+from PIL import Image, ImageStat
 
 try:  # HEIC/HEIF (iPhone photos); optional so the module still imports without it.
     from pillow_heif import register_heif_opener
@@ -90,6 +90,20 @@ MIN_HASH_BITS: Final = 4
 # a 12-megapixel phone photo much cheaper. The pHash itself works on 32x32 pixels.
 _DRAFT_SIZE: Final = (256, 256)
 _PHASH_SIZE: Final = (32, 32)
+# The most pixels :func:`perceptual_hash` decodes (PHASH_MAX_PIXELS): a 48-megapixel
+# HEIC fits; JPEGs count after their reduced-scale decode.
+DEFAULT_MAX_DECODE_PIXELS: Final = 50_000_000
+_EXIF_ORIENTATION: Final = 0x0112
+# EXIF orientation -> the transpose that makes the picture upright (as ImageOps.exif_transpose).
+_TRANSPOSE_FOR_ORIENTATION: Final = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 PathOrBytes = str | os.PathLike[str] | bytes | bytearray | memoryview
 
@@ -146,34 +160,57 @@ class Match(NamedTuple):
 # --------------------------------------------------------------------------- hashing
 
 
-def perceptual_hash(path_or_bytes: PathOrBytes) -> str | None:
+def perceptual_hash(
+    path_or_bytes: PathOrBytes, max_pixels: int = DEFAULT_MAX_DECODE_PIXELS
+) -> str | None:
     """The 64-bit pHash of an image as 16 hex digits, or None if it is not a decodable
-    image, or is uniform or near-blank (nothing to compare: such images never join).
+    image, or is uniform or near-blank (nothing to compare: such images never join), or
+    would decode to more than ``max_pixels`` pixels.
 
-    EXIF orientation is applied first, so a photo stored sideways with an orientation tag
-    hashes like the upright copy. HEIC/HEIF is decoded when pillow-heif is installed.
-    A path that cannot be opened raises (``FileNotFoundError`` etc.): that is a storage
-    problem, not an undecodable upload.
+    The pixel count is read from the image's header (after asking JPEG to decode at a
+    reduced scale, :meth:`PIL.Image.Image.draft`) before anything is decoded, so a small
+    file declaring a huge picture (a "pixel flood") is never decoded: it gets no hash.
+    What is decoded is turned grey and reduced before the final resize, so memory stays
+    within about ``max_pixels`` times the image's bytes per pixel.
+
+    EXIF orientation is applied (to the reduced image), so a photo stored sideways with
+    an orientation tag hashes like the upright copy. HEIC/HEIF is decoded when
+    pillow-heif is installed. A path that cannot be opened raises
+    (``FileNotFoundError`` etc.): that is a storage problem, not an undecodable upload.
     """
     if isinstance(path_or_bytes, bytes | bytearray | memoryview):
-        return _hash_stream(io.BytesIO(path_or_bytes))
+        return _hash_stream(io.BytesIO(path_or_bytes), max_pixels)
     with open(path_or_bytes, "rb") as fh:
-        return _hash_stream(fh)
+        return _hash_stream(fh, max_pixels)
 
 
-def _hash_stream(stream: io.BufferedIOBase | io.BytesIO) -> str | None:
+def decoded_pixels(img: Image.Image) -> int:
+    """How many pixels decoding ``img`` makes, from its header (after any draft)."""
+    width, height = img.size
+    return width * height
+
+
+def _hash_stream(stream: io.BufferedIOBase | io.BytesIO, max_pixels: int) -> str | None:
     # Pillow raises many exception types on hostile or broken input (UnidentifiedImageError,
     # OSError for truncation, DecompressionBombError, ValueError, SyntaxError, struct.error ...).
     # Any failure to decode means "not an image we can hash".
     try:
         with Image.open(stream) as img:
             img.draft("L", _DRAFT_SIZE)
-            upright = ImageOps.exif_transpose(img)
-            # The reduction imagehash.phash makes itself (it then finds the size right).
-            small = upright.convert("L").resize(_PHASH_SIZE, Image.Resampling.LANCZOS)
-            if ImageStat.Stat(small).stddev[0] < NEAR_BLANK_STDDEV:
-                return None
-            return str(imagehash.phash(small))
+            if decoded_pixels(img) > max_pixels:
+                return None  # never decoded: a pixel flood, or a picture too large to hash
+            orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
+            grey = img.convert("L")  # the one full-size decode
+        factor = min(grey.size) // _DRAFT_SIZE[0]
+        if factor > 1:  # what draft does for JPEG, for every other format
+            grey = grey.reduce(factor)
+        method = _TRANSPOSE_FOR_ORIENTATION.get(orientation)
+        upright = grey.transpose(method) if method is not None else grey
+        # The reduction imagehash.phash makes itself (it then finds the size right).
+        small = upright.resize(_PHASH_SIZE, Image.Resampling.LANCZOS)
+        if ImageStat.Stat(small).stddev[0] < NEAR_BLANK_STDDEV:
+            return None
+        return str(imagehash.phash(small))
     except Exception:  # noqa: BLE001 - see above
         return None
 

@@ -36,6 +36,11 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         "Nội dung gửi lên không phải JSON hợp lệ.",
         "The request body is not valid JSON.",
     ),
+    "json_too_deep": (
+        400,
+        "Nội dung JSON lồng nhau quá sâu.",
+        "The JSON body is nested too deeply.",
+    ),
     "json_object_required": (
         400,
         "Nội dung gửi lên phải là một đối tượng JSON.",
@@ -245,7 +250,8 @@ DOMAIN_PROBLEMS: dict[type[errors.DomainError], Problem] = {
     errors.UploadBusy: Problem("upload_locked", 423, {"Retry-After": "1"}),
     errors.OffsetMismatch: Problem("offset_mismatch", 409),
     errors.ChunkChecksumMismatch: Problem("chunk_checksum_mismatch", 460),
-    # Failed logins are counted over 15 minutes (server.services.accounts.FAILURE_WINDOW).
+    # Failed logins are counted over 15 minutes (server.services.accounts.FAILURE_WINDOW);
+    # the exception's retry_after, when given, replaces this Retry-After.
     errors.RateLimited: Problem("rate_limited", 429, {"Retry-After": "900"}),
 }
 
@@ -254,6 +260,7 @@ DOMAIN_PROBLEMS: dict[type[errors.DomainError], Problem] = {
 DETAIL_HEADERS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "upload_offset": ("Upload-Offset", str),
     "upload_expires_at": ("Upload-Expires", http_date),
+    "retry_after": ("Retry-After", str),
 }
 
 

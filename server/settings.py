@@ -26,7 +26,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from .dedup import DEFAULT_PHASH_MAX_DISTANCE, DedupConfig
+from .dedup import DEFAULT_MAX_DECODE_PIXELS, DEFAULT_PHASH_MAX_DISTANCE, DedupConfig
 from .flags import Thresholds
 
 PUSH_SERVICES = (
@@ -64,7 +64,22 @@ class Settings:
     # SQLite: how long a request waits for the write lock before it gets a 503.
     sqlite_busy_timeout_ms: int = 30_000
 
+    # -- clients, proxies and sessions ------------------------------------------------
+    # How many reverse proxies in front of the server append to X-Forwarded-For (and set
+    # X-Forwarded-Proto); 0: those headers are ignored and the socket's address is the
+    # client's (login limits and rate limits count by that address).
+    trusted_proxy_hops: int = 0
+    # Console session cookies only over HTTPS (they are anyway when a request came over
+    # HTTPS, as seen directly or through a trusted proxy).
+    session_cookie_secure: bool = False
+
     # -- request limits ---------------------------------------------------------------
+    # Device registrations per client address per minute (per server process); 0: none.
+    rate_limit_devices_per_minute: int = 30
+    # New reports per client address per minute (per server process); 0: none.
+    rate_limit_reports_per_minute: int = 120
+    # New reports per device per minute (per server process); 0: none.
+    rate_limit_device_reports_per_minute: int = 60
     # Largest evidence file accepted, in MiB (photos and short videos).
     max_upload_mb: int = 200
     # Largest JSON body accepted on the API, in bytes.
@@ -92,6 +107,9 @@ class Settings:
     dedup_window_minutes: float = DedupConfig.window_minutes
     # Largest Hamming distance (bits of 64) between pHashes of "similar" photos.
     dedup_phash_max_distance: int = DEFAULT_PHASH_MAX_DISTANCE
+    # The most pixels ever decoded to hash a photo; a larger picture (or a small file
+    # declaring one, a "pixel flood") gets no pHash, its evidence is still stored.
+    phash_max_pixels: int = DEFAULT_MAX_DECODE_PIXELS
     # Similar photos (which join only within the radius and window above, with compatible
     # plates) are shown to reviewers as hints when captured within this many hours.
     dedup_phash_window_hours: float = 72.0
@@ -171,6 +189,7 @@ class Settings:
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
             "SECRET_KEY": self.secret_key,
+            "SESSION_COOKIE_SECURE": self.session_cookie_secure,
             "JSON_SORT_KEYS": False,
             # Uploads are streamed and limited per route; the JSON API has its own limit.
             "MAX_CONTENT_LENGTH": None,

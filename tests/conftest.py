@@ -78,6 +78,10 @@ def _test_config(url: str, instance: Path) -> dict:
         "IDENTITY_KEY": IDENTITY_KEY,
         "MAX_UPLOAD_MB": 25,
         "UPLOAD_LOCK_WAIT_SECONDS": 0.2,
+        # Flood limits are off except in the tests about them (tests/test_rate_limits.py).
+        "RATE_LIMIT_DEVICES_PER_MINUTE": 0,
+        "RATE_LIMIT_REPORTS_PER_MINUTE": 0,
+        "RATE_LIMIT_DEVICE_REPORTS_PER_MINUTE": 0,
     }
 
 

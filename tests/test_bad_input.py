@@ -69,6 +69,16 @@ BAD_REPORT_BODIES = [
         "validation_failed",
     ),
     ("captured_at not a date", mutate("captured_at", "yesterday"), 422, "validation_failed"),
+    # Years that overflow date arithmetic (flags, case windows) once shifted to UTC.
+    *(
+        (f"captured_at {when}", mutate("captured_at", when), 422, "validation_failed")
+        for when in (
+            "0001-01-01T00:00:00+07:00",
+            "0001-01-01T00:00:00-07:00",
+            "9999-12-31T23:59:59+07:00",
+            "9999-12-31T23:59:59-07:00",
+        )
+    ),
     ("captured_at a number", mutate("captured_at", 1763600000), 422, "validation_failed"),
     ("unknown vehicle class", mutate("vehicle_class", "spaceship"), 422, "validation_failed"),
     ("plate not a string", mutate("plate", 12345), 422, "validation_failed"),
@@ -223,6 +233,22 @@ BAD_REQUESTS: list[tuple[str, Callable[[Api], Any], int, str]] = [
         "report_not_found",
     ),
     (
+        "json nested 30,000 deep",
+        lambda api: _raw(api, '{"note": ' + "[" * 30_000 + "]" * 30_000 + "}"),
+        400,
+        "json_too_deep",
+    ),
+    (
+        "officer login nested 30,000 deep",
+        lambda api: api.client.post(
+            "/api/v1/officers/login",
+            data="[" * 30_000 + "]" * 30_000,
+            headers={"Content-Type": "application/json"},
+        ),
+        400,
+        "json_too_deep",
+    ),
+    (
         "changes with a bad cursor",
         lambda api: api.client.get("/api/v1/changes?since=abc", headers=api.auth),
         400,
@@ -346,3 +372,29 @@ def test_english_title_on_request_vietnamese_by_default(client):
     assert vi.headers["Content-Language"] == "vi"
     assert en.get_json()["title"] == en.get_json()["message"]["en"]
     assert en.headers["Content-Language"] == "en"
+
+
+# Query strings of the reviewers' queue that once made a 500: each is a normal page.
+ODD_QUEUE_QUERIES = [
+    ("page past 64 bits", "page=" + str(2**64 + 1)),
+    ("page of 5,000 digits", "page=" + "9" * 5000),
+    ("negative page", "page=-" + str(2**70)),
+    ("until the last day", "until=9999-12-31"),
+    ("since the first day", "since=0001-01-01"),
+    ("both ends of the calendar", "since=0001-01-01&until=9999-12-31&state=all"),
+]
+
+
+@pytest.mark.parametrize(
+    "query", [q for _, q in ODD_QUEUE_QUERIES], ids=[i for i, _ in ODD_QUEUE_QUERIES]
+)
+def test_odd_queue_queries_give_a_normal_page(app, client, query):
+    from server.services import accounts
+    from tests.test_console import PASSWORD, login
+
+    with app.app_context():
+        accounts.create_user("rev", PASSWORD, "reviewer", districts=["006"])
+    assert login(client, "rev").status_code == 302
+    resp = client.get(f"/console/queue?{query}")
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:500]
+    assert resp.mimetype == "text/html"

@@ -21,10 +21,18 @@ def json_body() -> Any:
     raw = request.stream.read(limit + 1)
     if len(raw) > limit:
         raise ApiError("payload_too_large")
+    return parse_json(raw)
+
+
+def parse_json(raw: bytes) -> Any:
+    """``raw`` parsed: 400 ``malformed_json`` if it is not JSON, 400 ``json_too_deep``
+    if it nests deeper than the parser's recursion limit (a hostile body, not a 500)."""
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ApiError("malformed_json") from None
+    except RecursionError:
+        raise ApiError("json_too_deep") from None
 
 
 def json_object() -> dict[str, Any]:

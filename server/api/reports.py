@@ -11,7 +11,7 @@ from sync.schemas import ReportInSchema, ReportOutSchema
 from ..auth import device_required
 from ..problems import ApiError
 from ..request_body import request_body
-from ..services import evidence, reports
+from ..services import evidence, rate_limits, reports
 from . import bp
 from .body import json_object
 from .operations import Reply, operation
@@ -36,14 +36,20 @@ def _uuid(value: str) -> str:
         201: Reply("Stored", ReportOutSchema),
         200: Reply("Already stored, same body", ReportOutSchema),
     },
-    problems=(400, 409, 413, 415, 422),
+    problems=(400, 409, 413, 415, 422, 429),
     device=True,
 )
 @device_required
 def put_report(report_id: str):
     """Store a report once: 201 the first time, 200 for the same body again, 409 otherwise."""
     report_id = _uuid(report_id)
-    report, created = reports.put_report(g.device, report_id, json_object())
+    address, device_id = request.remote_addr or "-", g.device.id
+    report, created = reports.put_report(
+        g.device,
+        report_id,
+        json_object(),
+        admit=lambda: rate_limits.new_report(address, device_id),
+    )
     location = url_for("api.get_report", report_id=report.id)
     return reports.public_view(report), 201 if created else 200, {"Location": location}
 

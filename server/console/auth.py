@@ -42,6 +42,8 @@ def current_user() -> User | None:
             user = None
         if user is not None and session.get("pw") != password_stamp(user):
             user = None  # the password changed since this session began
+        if user is not None and session.get("gen") != user.session_generation:
+            user = None  # logout, a new password or deactivation ended this session
         g.user = user
     return g.user
 
@@ -92,19 +94,25 @@ def _no_store(response: Response) -> Response:
 def login() -> Any:
     error = None
     status = 200
+    retry_minutes = 0
+    headers: dict[str, str] = {}
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
         try:
             user = accounts.authenticate(username, password, request.remote_addr or "-")
-        except accounts.RateLimited:
+        except accounts.RateLimited as err:
             user, error, status = None, "rate", 429
+            seconds = err.retry_after or int(accounts.FAILURE_WINDOW.total_seconds())
+            retry_minutes = -(-seconds // 60)
+            headers["Retry-After"] = str(seconds)
         if user is not None and user.role not in CONSOLE_ROLES:
             user = None  # officers sign in on the phone, not here
         if user is not None:
             session.clear()
             session["uid"] = user.id
             session["pw"] = password_stamp(user)
+            session["gen"] = user.session_generation
             csrf_token()
             target = request.args.get("next", "")
             if not target.startswith("/console/") or target.startswith("//"):
@@ -112,10 +120,14 @@ def login() -> Any:
             return redirect(target)
         if error is None:
             error, status = "bad", 401
-    return render_template("console/login.html", error=error), status
+    page = render_template("console/login.html", error=error, retry_minutes=retry_minutes)
+    return page, status, headers
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
+    user = current_user()
+    if user is not None:
+        accounts.log_out(user)
     session.clear()
     return redirect(url_for("console.login"))

@@ -26,8 +26,8 @@ TEXT: dict[str, Pair] = {
     # login
     "login.title": ("Đăng nhập", "Log in"),
     "login.rate": (
-        "Đăng nhập sai quá nhiều lần; hãy thử lại sau 15 phút.",
-        "Too many failed attempts; try again in 15 minutes.",
+        "Đăng nhập sai quá nhiều lần; hãy thử lại sau {minutes} phút.",
+        "Too many failed attempts; try again in {minutes} minutes.",
     ),
     "login.bad": (
         "Tên đăng nhập hoặc mật khẩu không đúng.",
@@ -523,6 +523,7 @@ LABELS: dict[str, dict[str, Pair]] = {
         "password_set": ("Đặt mật khẩu", "Password set"),
         "user_deactivated": ("Khoá tài khoản", "Account deactivated"),
         "login": ("Đăng nhập", "Signed in"),
+        "logout": ("Đăng xuất", "Signed out"),
         "case_verify": ("Xác minh vi phạm", "Violation verified"),
         "case_reject": ("Từ chối vụ việc", "Case rejected"),
         "case_needs_info": ("Yêu cầu bổ sung thông tin", "More information requested"),

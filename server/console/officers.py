@@ -21,6 +21,14 @@ bp = Blueprint("officers", __name__, url_prefix="/api/v1/officers")
 _login_in = OfficerLoginSchema()
 
 
+def _json_or_none() -> Any:
+    """The JSON body, None when it is not JSON; too deep a body is a 400, not a 500."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        raise ApiError("json_too_deep") from None
+
+
 @bp.post("/login")
 @operation(
     operation_id="officerLogin",
@@ -30,7 +38,7 @@ _login_in = OfficerLoginSchema()
     problems=(400, 401, 422, 429),
 )
 def login() -> tuple[dict[str, Any], int]:
-    body = request.get_json(silent=True)
+    body = _json_or_none()
     if not isinstance(body, dict):
         raise ApiError("json_object_required")
     try:

@@ -34,6 +34,11 @@ class User(db.Model):
     province_code: Mapped[str | None] = mapped_column(sa.String(16))
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Console sessions carry the number they began with; logout, a new password and
+    # deactivation add one, ending every earlier session (server.console.auth).
+    session_generation: Mapped[int] = mapped_column(
+        sa.Integer, default=0, server_default="0", nullable=False
+    )
 
 
 class UserDistrict(db.Model):

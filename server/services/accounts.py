@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -32,8 +33,16 @@ _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both cases take the same time.
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
 
+# Failed logins are counted over FAILURE_WINDOW, per (username, client address): after
+# MAX_FAILURES of them that pair waits BACKOFF_START, doubling with every further failure,
+# at most FAILURE_WINDOW. The real user at another address is not held up by an attacker.
+# One address is also allowed MAX_ADDRESS_FAILURES failures across all usernames in the
+# window (one password tried against many accounts). The address is the client's, or the
+# one a trusted proxy forwarded (TRUSTED_PROXY_HOPS, see server.create_app).
 MAX_FAILURES = 5
+MAX_ADDRESS_FAILURES = 20
 FAILURE_WINDOW = timedelta(minutes=15)
+BACKOFF_START = timedelta(minutes=1)
 
 
 class AccountError(ValueError):
@@ -89,7 +98,21 @@ def set_password(username: str, password: str) -> None:
     if len(password) < 8:
         raise AccountError("the password must have at least 8 characters")
     user.password_hash = hash_password(password)
+    _end_sessions(user)
     audit(None, "password_set", detail=username)
+    db.session.commit()
+
+
+def _end_sessions(user: User) -> None:
+    """Every console session of the user that began before now stops working."""
+    user.session_generation = (user.session_generation or 0) + 1
+
+
+def log_out(user: User) -> None:
+    """The user logged out: this session and every other one of the user ends (a copied
+    cookie stops working too). Commits."""
+    _end_sessions(user)
+    audit(user, "logout")
     db.session.commit()
 
 
@@ -98,6 +121,7 @@ def deactivate(username: str) -> None:
     if user is None:
         raise AccountError(f"no user {username!r}")
     user.active = False
+    _end_sessions(user)
     # An officer's phones lose their sync tokens with the account.
     phones = sa.select(OfficerDevice.device_id).where(OfficerDevice.user_id == user.id)
     db.session.execute(
@@ -113,20 +137,42 @@ def get_by_username(username: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.username == username))
 
 
-def authenticate(username: str, password: str, ip: str) -> User | None:
-    """The active user with this password, or None; raises RateLimited after too many
-    failures of this username from this address in the window. Commits."""
-    since = utcnow() - FAILURE_WINDOW
-    failures = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(LoginFailure)
-        .where(
-            LoginFailure.username == username[:64], LoginFailure.ip == ip, LoginFailure.at >= since
+def login_wait(username: str, ip: str) -> timedelta | None:
+    """How long this username must wait before another try from this address, or None.
+
+    Per (username, address): after MAX_FAILURES failures in the window, BACKOFF_START
+    after the last one, doubled for each failure past MAX_FAILURES, at most the window.
+    Per address: after MAX_ADDRESS_FAILURES failures (any usernames) in the window, until
+    the oldest of them leaves the window.
+    """
+    now = utcnow()
+    since = now - FAILURE_WINDOW
+    in_window = LoginFailure.ip == ip[:64], LoginFailure.at >= since
+    pair_count, pair_last = db.session.execute(
+        sa.select(sa.func.count(), sa.func.max(LoginFailure.at)).where(
+            LoginFailure.username == username[:64], *in_window
         )
-    )
-    if failures >= MAX_FAILURES:
+    ).one()
+    waits: list[timedelta] = []
+    if pair_count >= MAX_FAILURES and pair_last is not None:
+        backoff = min(FAILURE_WINDOW, BACKOFF_START * 2 ** (pair_count - MAX_FAILURES))
+        waits.append(pair_last + backoff - now)
+    address_count, address_first = db.session.execute(
+        sa.select(sa.func.count(), sa.func.min(LoginFailure.at)).where(*in_window)
+    ).one()
+    if address_count >= MAX_ADDRESS_FAILURES and address_first is not None:
+        waits.append(address_first + FAILURE_WINDOW - now)
+    wait = max(waits, default=timedelta(0))
+    return wait if wait > timedelta(0) else None
+
+
+def authenticate(username: str, password: str, ip: str) -> User | None:
+    """The active user with this password, or None; raises RateLimited (with
+    ``retry_after`` in seconds) while :func:`login_wait` says to wait. Commits."""
+    wait = login_wait(username, ip)
+    if wait is not None:
         db.session.commit()
-        raise RateLimited()
+        raise RateLimited(retry_after=max(1, math.ceil(wait.total_seconds())))
     user = get_by_username(username)
     ok = False
     try:
@@ -140,7 +186,9 @@ def authenticate(username: str, password: str, ip: str) -> User | None:
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     db.session.execute(
-        sa.delete(LoginFailure).where(LoginFailure.username == username, LoginFailure.ip == ip)
+        sa.delete(LoginFailure).where(
+            LoginFailure.username == username[:64], LoginFailure.ip == ip[:64]
+        )
     )
     audit(user, "login")
     db.session.commit()

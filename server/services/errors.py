@@ -107,4 +107,9 @@ class ChunkChecksumMismatch(DomainError):
 
 
 class RateLimited(DomainError):
-    """Too many failed logins for this username from this address."""
+    """Too many requests: failed logins (of this username from this address, or of any
+    username from this address). ``retry_after``: seconds to wait."""
+
+    def __init__(self, retry_after: int | None = None) -> None:
+        super().__init__(retry_after=retry_after)
+        self.retry_after = retry_after

@@ -103,7 +103,8 @@ def accept_file(media_id: str, store: MediaStore, staged: Staged) -> tuple[Media
     blob = store.commit(staged.path, staged.sha256)
     is_image = (sniff(staged.head) or "").startswith("image/")
     exif = read_exif(blob).to_dict() if is_image else EMPTY_EXIF.to_dict()
-    phash = perceptual_hash(blob) if is_image else None
+    max_pixels = current_settings().phash_max_pixels
+    phash = perceptual_hash(blob, max_pixels) if is_image else None
     return mark_received(media_id, exif, phash)
 
 

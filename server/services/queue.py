@@ -117,7 +117,7 @@ def _report_conditions(filters: QueueFilters) -> list[sa.ColumnElement[bool]]:
         conditions.append(Report.plate_compact.contains(compact))
     if filters.since:
         conditions.append(Report.captured_at >= _day_start(filters.since))
-    if filters.until:
+    if filters.until and filters.until < date.max:  # until=9999-12-31: no upper bound
         conditions.append(Report.captured_at < _day_start(filters.until) + timedelta(days=1))
     return conditions
 

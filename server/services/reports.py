@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +26,14 @@ from . import cases, districts, errors
 from .status import record_new_report
 
 _report_in = ReportInSchema()
+
+# captured_at must fall in these years (UTC): a dash cam whose clock was reset still
+# reports (and is flagged as old), but year 1 or 9999 would overflow the date arithmetic
+# of flags and case joining.
+CAPTURED_AT_RANGE = (
+    datetime(1970, 1, 1, tzinfo=UTC),
+    datetime(2200, 1, 1, tzinfo=UTC),
+)
 
 # One round trip before an insert: is this report id stored ("report"), is one of the
 # declared media ids another report's ("media"), and is the token an active officer's
@@ -68,6 +77,9 @@ def validate_report(body: Any) -> dict[str, Any]:
     except ValidationError as err:
         raise errors.ValidationFailed(field_errors(err.messages)) from None
     problems: dict[str, list[str]] = {}
+    if not _captured_at_in_range(data["captured_at"]):
+        low, high = (d.year for d in CAPTURED_AT_RANGE)
+        problems["captured_at"] = [f"Must be between the years {low} and {high - 1}."]
     if not catalogue.is_known(data["violation"]):
         problems["violation"] = ["Unknown violation code."]
     limit_mb = current_settings().max_upload_mb
@@ -77,6 +89,14 @@ def validate_report(body: Any) -> dict[str, Any]:
     if problems:
         raise errors.ValidationFailed(problems)
     return data
+
+
+def _captured_at_in_range(captured_at: datetime) -> bool:
+    try:
+        utc = captured_at.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+07:00 is before year 1 in UTC
+        return False
+    return CAPTURED_AT_RANGE[0] <= utc < CAPTURED_AT_RANGE[1]
 
 
 def field_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -107,8 +127,16 @@ def canonical_digest(data: dict[str, Any]) -> str:
     return keyed_digest(canon.encode())
 
 
-def put_report(device: Device, report_id: str, body: Any) -> tuple[Report, bool]:
+def put_report(
+    device: Device,
+    report_id: str,
+    body: Any,
+    admit: Callable[[], None] | None = None,
+) -> tuple[Report, bool]:
     """Store a report once. Returns ``(report, created)``.
+
+    ``admit`` is called only when the report is new, before anything is written: it may
+    raise (a rate limit) so that retries of a stored report always get their 200.
 
     The same body again returns the stored report; a different body, or an id that
     belongs to another device, is a 409. One transaction: nothing is half-written.
@@ -130,6 +158,8 @@ def put_report(device: Device, report_id: str, body: Any) -> tuple[Report, bool]
             return _same_or_conflict(existing, device, digest), False
     if "media" in found:
         raise errors.MediaIdConflict()
+    if admit is not None:
+        admit()
 
     report = _new_report(device, report_id, data, digest)
     # Joins the report to its case, or opens one (inserted first: the report points at
