@@ -58,6 +58,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api_bp)
 
+    from .open311 import bp as open311_bp  # open data, read only
+
+    app.register_blueprint(open311_bp)
+
     from .web import bp as web_bp
 
     app.register_blueprint(web_bp)

@@ -36,6 +36,11 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         "Nội dung gửi lên không phải JSON hợp lệ.",
         "The request body is not valid JSON.",
     ),
+    "invalid_query": (
+        400,
+        "Tham số truy vấn không hợp lệ.",
+        "A query parameter is not valid.",
+    ),
     "json_too_deep": (
         400,
         "Nội dung JSON lồng nhau quá sâu.",
@@ -388,4 +393,4 @@ def init_app(app: Flask) -> None:
 
 
 def _is_api_request() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(("/api/", "/open311/"))
