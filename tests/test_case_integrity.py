@@ -269,6 +269,44 @@ def test_the_claimed_time_orders_only_evidence_received_close_together(
     assert "captured_long_before_receipt" in load(app, Report, sent["backdated"][1]).flags
 
 
+def test_a_decided_case_is_never_absorbed_by_a_similar_photo(app, client):
+    """A report claimed earlier, whose near copy of the photo arrives after the other
+    case was verified, would make its own case the survivor: the verified case is not
+    absorbed (its verdict would vanish); both cases stay, told of each other."""
+    copy = MediaFile(reencoded(PHOTO_A))
+    api_c, c, [pic_c] = send(client, plate="", minutes=-5, at=CORNER_W, media=[copy])
+    api_a, a, [pic_a] = send(client, plate=PLATE_A, at=CORNER_W, media=[MediaFile(PHOTO_A)])
+    assert api_a.put_media(a, pic_a).status_code == 201
+    case_a, case_c = case_of(api_a, a), case_of(api_c, c)
+    assert case_a != case_c
+    rev = reviewer(app, "rev_006", ["006"])
+    verify = {"kind": "verify", "confirm_count": "1"}
+    assert post(rev, f"/console/cases/{case_a}/decide", verify).status_code == 302
+
+    assert api_c.put_media(c, pic_c).status_code == 201
+
+    assert case_of(api_c, c) == case_c and case_of(api_a, a) == case_a
+    decided = load(app, Case, case_a)
+    assert (decided.status, decided.verdict, decided.report_count) == ("open", "verified", 1)
+    assert hints(app, case_c) == {(case_a, "similar_media")}
+
+
+def test_a_later_similar_photo_joins_a_decided_case_that_came_first(app, client):
+    """The other way round the join is allowed: the decided case takes the report in."""
+    api_a, a, [pic_a] = send(client, plate=PLATE_A, at=CORNER_W, media=[MediaFile(PHOTO_A)])
+    assert api_a.put_media(a, pic_a).status_code == 201
+    case_a = case_of(api_a, a)
+    rev = reviewer(app, "rev_006", ["006"])
+    verify = {"kind": "verify", "confirm_count": "1"}
+    assert post(rev, f"/console/cases/{case_a}/decide", verify).status_code == 302
+    copy = MediaFile(reencoded(PHOTO_A))
+    api_c, c, [pic_c] = send(client, plate="", minutes=5, at=CORNER_W, media=[copy])
+    assert api_c.put_media(c, pic_c).status_code == 201
+    assert case_of(api_c, c) == case_a
+    decided = load(app, Case, case_a)
+    assert (decided.verdict, decided.report_count) == ("verified", 2)
+
+
 # --------------------------------------------------------------------------- merge by hand
 
 

@@ -9,7 +9,9 @@ plates of both whole cases are compatible (:func:`server.dedup.plates_compatible
 case whose first reporter reported first survives and absorbs the other's reports; the
 absorbed case stays, empty, as ``status='merged'`` pointing at the survivor, and both
 histories record the merge. Cases made by a reviewer's split (``manual``) are never
-merged automatically. Every other similar photo is recorded as a hint (:mod:`.hints`).
+merged automatically, and neither is a case with a verdict when it would be the one
+absorbed (a decided case may take a later report in, and then shows it as new since the
+verdict). Every other similar photo is recorded as a hint (:mod:`.hints`).
 Degenerate hashes (uniform images stored before they were skipped) are never compared.
 """
 
@@ -137,6 +139,11 @@ def join_similar_media(report: Report) -> Case | None:
         survivor, absorbed, link, partner = other, own, report.id, matched
     else:
         survivor, absorbed, link, partner = own, other, matched, report.id
+    if absorbed.verdict is not None:
+        # A case a reviewer has decided is never absorbed automatically (its verdict
+        # would vanish into the other case): the reviewer is told by a hint instead.
+        record_hints(own.id, [Hint(other.id, report.id, matched, SIMILAR_MEDIA)])
+        return None
     _merge(survivor, absorbed, reason, link, partner, actor="system")
     return survivor
 
