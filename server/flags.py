@@ -12,6 +12,9 @@ A flag never rejects a report; it tells the reviewer what to look at. Codes:
 - ``exif_time_mismatch``: a photo's EXIF time is far from captured_at
 - ``exif_location_mismatch``: a photo's EXIF position is far from the reported location
 - ``vehicle_class_mismatch``: the violation does not usually apply to that vehicle class
+- ``unsigned`` / ``signature_invalid``: the capture carries no device signature / one
+  that does not verify against this report and the device's key
+  (:mod:`server.services.signing`)
 """
 
 from __future__ import annotations

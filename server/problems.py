@@ -95,6 +95,11 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         "Mã phản ánh này đã được dùng với nội dung khác.",
         "This report id was already used with a different body.",
     ),
+    "device_key_conflict": (
+        409,
+        "Thiết bị này đã đăng ký một khóa khác; hãy đăng ký thiết bị mới.",
+        "This device already registered another key; register a new device.",
+    ),
     "media_id_conflict": (
         409,
         "Mã tệp này đã thuộc về một phản ánh khác.",
@@ -240,6 +245,7 @@ DOMAIN_PROBLEMS: dict[type[errors.DomainError], Problem] = {
     errors.ReportNotFound: Problem("report_not_found", 404),
     errors.ReportConflict: Problem("report_conflict", 409),
     errors.MediaIdConflict: Problem("media_id_conflict", 409),
+    errors.DeviceKeyConflict: Problem("device_key_conflict", 409),
     errors.MediaNotDeclared: Problem("media_not_declared", 404),
     errors.LengthRequired: Problem("length_required", 411),
     errors.TooLarge: Problem("payload_too_large", 413),

@@ -52,6 +52,17 @@ class Settings:
     database_url: str | None = None
     # Where evidence files are stored (content-addressed); None: media/ in the instance folder.
     media_root: str | None = None
+    # The evidence store: None or file:///path (a folder; None: MEDIA_ROOT), or
+    # s3://bucket[/prefix] (S3-compatible object storage; MEDIA_ROOT then holds only
+    # local spool and lock files).
+    storage_url: str | None = None
+    # S3: the endpoint (e.g. http://127.0.0.1:8333 for SeaweedFS, MinIO); None: AWS.
+    s3_endpoint_url: str | None = None
+    # S3 credentials; None: boto3's own chain (environment, instance profile).
+    s3_access_key_id: str | None = field(default=None, repr=False)
+    s3_secret_access_key: str | None = field(default=None, repr=False)
+    # S3 region; None: boto3's default.
+    s3_region: str | None = None
     # Flask's session key; None: generated once into instance/secret_key.
     secret_key: str | None = field(default=None, repr=False)
     # Fernet key(s) encrypting informants' identities, comma-separated, newest first;

@@ -20,7 +20,8 @@ import hashlib
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -118,7 +119,15 @@ class StreamBody:
 
 
 class MediaStore:
-    """Filesystem evidence store. ``quota_bytes`` > 0 caps the space it may use."""
+    """Filesystem evidence store. ``quota_bytes`` > 0 caps the space it may use.
+
+    The S3 store (:mod:`server.storage_s3`) keeps the same contract for the services:
+    ``stage``/``discard``/``committed`` for a direct PUT, ``create_partial``,
+    ``partial_size``, ``append`` then ``keep_chunk`` or ``drop_chunk``,
+    ``stage_partial`` and ``remove_partial`` for resumable uploads.
+    """
+
+    is_local = True
 
     def __init__(self, root: str | os.PathLike, quota_bytes: int = 0) -> None:
         self.root = Path(root)
@@ -236,6 +245,11 @@ class MediaStore:
         _fsync_dir(dest.parent)
         return dest
 
+    @contextmanager
+    def committed(self, staged: Staged) -> Iterator[Path]:
+        """Store verified bytes under their content address; yield the stored file."""
+        yield self.commit(staged.path, staged.sha256)
+
     # -- reading ---------------------------------------------------------------------
 
     def blob_path(self, sha256: str) -> Path:
@@ -304,6 +318,30 @@ class MediaStore:
         finally:
             os.close(fd)
         return end
+
+    def keep_chunk(self, upload_id: str) -> int:
+        """The bytes :meth:`append` wrote are kept (they are on disk): the new offset."""
+        size = self.partial_size(upload_id)
+        if size is None:
+            raise FileNotFoundError(upload_id)
+        return size
+
+    def drop_chunk(self, upload_id: str, offset: int) -> None:
+        """Discard what :meth:`append` wrote past ``offset``."""
+        if self.partial_size(upload_id) != offset:
+            self.truncate_partial(upload_id, offset)
+
+    def stage_partial(self, upload_id: str, sha256: str | None = None) -> Staged:
+        """A complete upload's bytes, to verify: the partial file itself, hashed here
+        unless ``sha256`` was computed while one request wrote it all."""
+        path = self.partial_path(upload_id)
+        if sha256 is None:
+            size, sha256, head = self.hash_file(path)
+        else:
+            size = path.stat().st_size
+            with path.open("rb") as fh:
+                head = fh.read(4096)
+        return Staged(path=path, size=size, sha256=sha256, head=head)
 
     def truncate_partial(self, upload_id: str, size: int) -> None:
         with self.partial_path(upload_id).open("r+b") as fh:

@@ -215,6 +215,12 @@ def icons(name: str) -> Response:
     return _send(f"icons/{name}", "public, max-age=86400")
 
 
+@bp.get("/screenshots/<name>")
+def screenshots(name: str) -> Response:
+    """The manifest's screenshots (the richer install dialog); not precached."""
+    return _send(f"screenshots/{name}", "public, max-age=86400")
+
+
 @bp.get("/a/<version>/<path:rel>")
 def asset(version: str, rel: str) -> Response:
     """A file of one release. An old page asking for an old version gets today's file,

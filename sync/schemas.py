@@ -33,6 +33,7 @@ STATUSES = (
 )  # fmt: skip
 MAX_MEDIA_PER_REPORT = 10
 SHA256_HEX = r"^[0-9a-f]{64}$"
+BASE64URL_SIG = r"^[A-Za-z0-9_-]{86}$"  # 64 bytes, base64url without padding
 
 
 class StrictFloat(fields.Float):
@@ -111,6 +112,16 @@ class MediaDeclSchema(Schema):
     content_type = fields.String(required=True, validate=validate.OneOf(CONTENT_TYPES))
 
 
+class SignatureSchema(Schema):
+    """A capture's seal (PROTOCOL §3.2a): the canonical manifest and its signature."""
+
+    manifest = fields.String(required=True, validate=validate.Length(1, 8192))
+    value = fields.String(
+        required=True,
+        validate=validate.Regexp(BASE64URL_SIG, error="Must be base64url of 64 bytes (r||s)."),
+    )
+
+
 class ReportInSchema(Schema):
     """Body of ``PUT /api/v1/reports/<report_id>``."""
 
@@ -127,6 +138,7 @@ class ReportInSchema(Schema):
         required=True,
         validate=validate.Length(1, MAX_MEDIA_PER_REPORT),
     )
+    signature = fields.Nested(SignatureSchema)  # absent: unsigned (flagged, not refused)
 
     @validates_schema
     def _unique_media(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -162,10 +174,16 @@ class DistrictRefSchema(OutSchema):
     province = fields.String()
 
 
+class PoliceUnitRefSchema(OutSchema):
+    code = fields.String()
+    name = fields.String()
+
+
 class ReportOutSchema(OutSchema):
     """A report as the reporting device sees it: never the reporter's identity."""
 
     report_id = fields.String()
+    report_code = fields.String()
     status = fields.String()
     violation = fields.String()
     vehicle_class = fields.String()
@@ -181,6 +199,7 @@ class ReportOutSchema(OutSchema):
     flags = fields.List(fields.String())
     evidence = fields.List(fields.Nested(EvidenceSchema))
     district = fields.Nested(DistrictRefSchema, allow_none=True)
+    police_unit = fields.Nested(PoliceUnitRefSchema, allow_none=True)
     case_id = fields.String(allow_none=True)
     received_at = fields.String()
 
@@ -188,6 +207,35 @@ class ReportOutSchema(OutSchema):
 class DeviceOutSchema(OutSchema):
     device_id = fields.String()
     token = fields.String()
+
+
+class JwkSchema(Schema):
+    """An ECDSA P-256 public key as a JWK (what WebCrypto exports)."""
+
+    class Meta:
+        unknown = "exclude"  # key_ops, ext ... as WebCrypto adds them
+
+    kty = fields.String(required=True, validate=validate.Equal("EC"))
+    crv = fields.String(required=True, validate=validate.Equal("P-256"))
+    x = fields.String(required=True, validate=validate.Length(1, 64))
+    y = fields.String(required=True, validate=validate.Length(1, 64))
+
+
+class DeviceKeyInSchema(Schema):
+    """Body of ``PUT /api/v1/devices/key`` (PROTOCOL §3.1a): exactly one of the two."""
+
+    spki = fields.String(validate=validate.Length(1, 512))
+    jwk = fields.Nested(JwkSchema)
+
+    @validates_schema
+    def _one_form(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("spki" in data) == ("jwk" in data):
+            raise ValidationError("Give the key as spki or as jwk.", field_name="public_key")
+
+
+class DeviceKeyOutSchema(OutSchema):
+    device_id = fields.String()
+    key_id = fields.String()
 
 
 class OfficerLoginSchema(Schema):

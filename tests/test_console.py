@@ -542,3 +542,26 @@ def test_officer_login_is_rate_limited(client: FlaskClient, world: World) -> Non
         "/api/v1/officers/login", json={"username": "officer1", "password": PASSWORD}
     )
     assert resp.status_code == 429 and resp.get_json()["code"] == "rate_limited"
+
+
+# ------------------------------------------------------------- report codes (issue 14)
+
+
+def _code_of(app: Flask, report_id: str) -> str:
+    with app.app_context():
+        return db.session.get(Report, report_id).code
+
+
+@pytest.mark.parametrize("form", [str.upper, str.lower, lambda c: f"{c[:4]}-{c[4:]}"])
+def test_queue_finds_a_case_by_its_report_code(app: Flask, world: World, form) -> None:
+    code = _code_of(app, world.reports["a1"])
+    c = session_for(app, "rev_a")
+    page = c.get("/console/queue", query_string={"plate": form(code)}).get_data(as_text=True)
+    assert world.cases["A"][:8] in page
+    assert world.cases["A3"][:8] not in page
+
+
+def test_case_page_shows_each_reports_code(app: Flask, world: World) -> None:
+    c = session_for(app, "rev_a")
+    page = c.get(f"/console/cases/{world.cases['A']}").get_data(as_text=True)
+    assert f'Mã phản ánh: <span class="mono">{_code_of(app, world.reports["a1"])}</span>' in page

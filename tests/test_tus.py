@@ -7,7 +7,6 @@ edges are exercised with the test client and hand-built WSGI environs.
 from __future__ import annotations
 
 import base64
-import fcntl
 import hashlib
 import io
 import os
@@ -18,11 +17,14 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -34,6 +36,8 @@ from tusclient.storage.interface import Storage
 from server.extensions import db
 from server.models import Media, utcnow
 from server.models.uploads import Upload
+from server.services.evidence import media_store
+from server.services.upload_locks import locked
 from server.settings import override, settings_of
 from server.storage import MediaStore
 from tests.factories import (
@@ -47,6 +51,9 @@ from tests.factories import (
     send_with_body,
 )
 from tests.media_factory import make_png
+
+# Every test runs on a folder and on a bucket (a real SeaweedFS): see tests/conftest.py.
+pytestmark = pytest.mark.usefixtures("storage")
 
 TUS = {"Tus-Resumable": "1.0.0"}
 OCTET = "application/offset+octet-stream"
@@ -134,9 +141,62 @@ def upload_rows(app) -> list[Upload]:
         return list(db.session.scalars(sa.select(Upload)))
 
 
+def store_of(app) -> Any:
+    with app.app_context():
+        return media_store()
+
+
+def is_bucket(app) -> bool:
+    return not store_of(app).is_local
+
+
 def partial_files(app) -> list[str]:
+    """The ids of the uploads with partial bytes kept (files, or objects in a bucket)."""
+    store = store_of(app)
+    if not store.is_local:
+        return sorted(store.partial_ids_older_than(datetime(2999, 1, 1, tzinfo=UTC)))
     folder = Path(settings_of(app).media_root) / "uploads"
     return sorted(os.listdir(folder)) if folder.exists() else []
+
+
+def partial_bytes(app, url: str) -> bytes:
+    store = store_of(app)
+    upload_id = url.rsplit("/", 1)[1]
+    if store.is_local:
+        return store.partial_path(upload_id).read_bytes()
+    staged = store.stage_partial(upload_id)
+    try:
+        return staged.path.read_bytes()
+    finally:
+        store.discard(staged)
+
+
+def stored_bytes(app, sha256: str) -> bytes | None:
+    store = store_of(app)
+    if store.is_local:
+        path = store.blob_path(sha256)
+        return path.read_bytes() if path.exists() else None
+    return store.read_blob(sha256)
+
+
+def stored_blobs(app) -> list[str]:
+    """The SHA-256 of every evidence blob stored."""
+    store = store_of(app)
+    if store.is_local:
+        return sorted(p.name for p in blob_files(app))
+    return sorted(store.blob_keys())
+
+
+def fs_only(app) -> None:
+    if is_bucket(app):
+        pytest.skip("inspects the filesystem store's files (the bucket's test is separate)")
+
+
+@contextmanager
+def holding_lock(app, url: str) -> Iterator[None]:
+    """Hold the upload's lock as another request (or node) writing it would."""
+    with app.app_context(), locked(url.rsplit("/", 1)[1]):
+        yield
 
 
 def received(app, media: MediaFile) -> bool:
@@ -291,14 +351,13 @@ def test_tuspy_uploads_3mb_in_256k_chunks_and_the_evidence_is_received_byte_iden
     assert evidence["received"] is True
     assert evidence["exif"]["lat"] == pytest.approx(HANOI[0], abs=1e-6)
     assert evidence["exif"]["taken_at"] == "2026-11-20T08:15:00+07:00"
-    stored = MediaStore(settings_of(app).media_root).blob_path(media.decl["sha256"])
-    assert stored.read_bytes() == media.data
+    assert stored_bytes(app, media.decl["sha256"]) == media.data
     assert partial_files(app) == []
     [row] = upload_rows(app)
     assert row.completed_at is not None
 
 
-@pytest.mark.parametrize("how", ["url", "url_storage", "idempotent_creation"])
+@pytest.mark.parametrize("how", ["url", "url_storage"])
 def test_a_new_tuspy_uploader_resumes_from_the_server_offset_and_sends_the_file_once(
     app, live_server, api, tmp_path, how
 ):
@@ -323,26 +382,67 @@ def test_a_new_tuspy_uploader_resumes_from_the_server_offset_and_sends_the_file_
         second = tuspy_uploader(
             live_server, api, rid, media, tmp_path, chunk_size=256 * KIB, url=first.url
         )
-    elif how == "url_storage":
+    else:
         second = tuspy_uploader(
             live_server, api, rid, media, tmp_path, chunk_size=256 * KIB, **store_kw
         )
-    else:
-        # No URL kept: creation is idempotent, so it answers the same upload; the first
-        # PATCH from 0 is refused (409), tuspy asks HEAD and goes on from there.
-        second = tuspy_uploader(
-            live_server, api, rid, media, tmp_path, chunk_size=256 * KIB, retries=1, retry_delay=0
-        )
-    if how != "idempotent_creation":
-        assert second.offset == part
+    assert second.offset == part
     second.upload()
 
     assert second.url == first.url
     assert received(app, media)
     assert counter.total == len(media.data)  # every byte crossed the network once
-    stored = MediaStore(settings_of(app).media_root).blob_path(media.decl["sha256"])
-    assert stored.read_bytes() == media.data
+    assert stored_bytes(app, media.decl["sha256"]) == media.data
     assert len(upload_rows(app)) == 1
+
+
+@pytest.mark.parametrize("chunk_size", [256 * KIB, None], ids=["256k-chunks", "one-request"])
+def test_tuspy_with_defaults_that_lost_the_url_creates_again_and_succeeds_storing_once(
+    app, live_server, api, tmp_path, chunk_size
+):
+    """Issue 17 item 7: a standard client that lost its upload URL creates the upload
+    again and PATCHes from 0; it must succeed (tuspy's defaults: no retries)."""
+    media = big_photo(seed=13)
+    rid = declare(api, media)
+    counter = BodyCounter(app)
+    first = tuspy_uploader(live_server, api, rid, media, tmp_path, chunk_size=256 * KIB)
+    first.upload(stop_at=MIB + 5)  # killed here, and the URL is lost with the process
+    part = first.offset
+    assert 0 < part < len(media.data)
+
+    kw = {"chunk_size": chunk_size} if chunk_size else {}
+    second = tuspy_uploader(live_server, api, rid, media, tmp_path, **kw)
+    second.upload()
+
+    assert second.offset == len(media.data)
+    assert second.url != first.url
+    assert received(app, media)
+    assert counter.total == part + len(media.data)  # the lost part was sent again...
+    assert stored_bytes(app, media.decl["sha256"]) == media.data
+    assert stored_blobs(app) == [media.decl["sha256"]]  # ...but stored once
+    assert partial_files(app) == []  # the old partial bytes were discarded
+    [row] = upload_rows(app)
+    assert row.completed_at is not None
+    assert Tus(api).head(urlsplit(first.url).path).status_code == 404
+
+
+def test_tuspy_with_defaults_creating_again_after_completion_succeeds_and_stores_nothing(
+    app, live_server, api, tmp_path
+):
+    """The last PATCH's answer was lost: the client starts over with a creation."""
+    media = big_photo(size=700 * KIB, seed=17)
+    rid = declare(api, media)
+    first = tuspy_uploader(live_server, api, rid, media, tmp_path, chunk_size=256 * KIB)
+    first.upload()
+    assert received(app, media)
+
+    second = tuspy_uploader(live_server, api, rid, media, tmp_path, chunk_size=256 * KIB)
+    second.upload()
+    assert second.offset == len(media.data)
+    assert second.url == first.url  # the finished upload, told it is finished
+    assert stored_blobs(app) == [media.decl["sha256"]]
+    assert stored_bytes(app, media.decl["sha256"]) == media.data
+    assert partial_files(app) == [] and len(upload_rows(app)) == 1
 
 
 def test_tuspy_reports_a_failed_upload_when_the_bytes_do_not_match_the_declaration(
@@ -377,16 +477,45 @@ def test_creation_answers_201_with_location_offset_and_expiry(app, tus):
     assert partial_files(app) == [resp.headers["Location"].rsplit("/", 1)[1]]
 
 
-def test_creation_twice_returns_the_same_location_and_the_current_offset(app, tus):
+def test_creation_twice_before_any_byte_returns_the_same_location_at_offset_0(app, tus):
+    media = photo()
+    rid = declare(tus.api, media)
+    url = tus.create(rid, media).headers["Location"]
+    again = tus.create(rid, media)
+    assert again.status_code == 201
+    assert (again.headers["Location"], offset_of(again)) == (url, 0)
+    assert len(upload_rows(app)) == 1 and len(partial_files(app)) == 1
+
+
+def test_creation_again_after_bytes_starts_a_new_upload_at_0_and_discards_the_old(app, tus):
+    """Standard tus clients PATCH from 0 after a creation: the answer must say 0."""
     media = photo()
     rid = declare(tus.api, media)
     url = tus.create(rid, media).headers["Location"]
     assert tus.patch(url, 0, media.data[:100]).status_code == 204
     again = tus.create(rid, media)
     assert again.status_code == 201
-    assert again.headers["Location"] == url
-    assert offset_of(again) == 100
+    new_url = again.headers["Location"]
+    assert new_url != url and offset_of(again) == 0
+    assert tus.head(url).status_code == 404
+    assert partial_files(app) == [new_url.rsplit("/", 1)[1]]
+    assert partial_bytes(app, new_url) == b""
     assert len(upload_rows(app)) == 1
+    assert tus.patch(new_url, 0, media.data).status_code == 204
+    assert received(app, media)
+
+
+def test_creation_again_while_a_patch_writes_the_upload_is_told_to_retry(app, tus):
+    media = photo()
+    rid = declare(tus.api, media)
+    url = tus.create(rid, media).headers["Location"]
+    assert tus.patch(url, 0, media.data[:100]).status_code == 204
+    override(app, UPLOAD_LOCK_WAIT_SECONDS=0.1)
+    with holding_lock(app, url):
+        resp = tus.create(rid, media)
+    assert resp.status_code == 423
+    assert resp.headers["Retry-After"]
+    assert offset_of(tus.head(url)) == 100  # nothing was discarded
 
 
 def test_ten_concurrent_creations_make_one_upload(app):
@@ -416,10 +545,14 @@ def test_creation_with_upload_appends_the_body_and_answers_its_offset(app, tus):
     assert resp.status_code == 201
     assert offset_of(resp) == 100 * KIB
     url = resp.headers["Location"]
-    assert partial_path(app, url).read_bytes() == media.data[: 100 * KIB]
-    # A retried creation with its body does not append the body a second time.
+    assert partial_bytes(app, url) == media.data[: 100 * KIB]
+    # A retried creation with its body starts a new upload with it: the first one's
+    # bytes are discarded, never kept beside it.
     again = tus.create(rid, media, body=media.data[: 100 * KIB])
-    assert (again.headers["Location"], offset_of(again)) == (url, 100 * KIB)
+    url = again.headers["Location"]
+    assert offset_of(again) == 100 * KIB
+    assert partial_files(app) == [url.rsplit("/", 1)[1]]
+    assert partial_bytes(app, url) == media.data[: 100 * KIB]
     assert tus.patch(url, 100 * KIB, media.data[100 * KIB :]).status_code == 204
     assert received(app, media)
 
@@ -428,12 +561,11 @@ def test_creation_with_upload_ignores_the_body_while_another_request_writes_the_
     media = photo()
     rid = declare(tus.api, media)
     url = tus.create(rid, media).headers["Location"]
-    with partial_path(app, url).open("rb") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+    with holding_lock(app, url):
         resp = tus.create(rid, media, body=media.data)
     assert resp.status_code == 201
     assert (resp.headers["Location"], offset_of(resp)) == (url, 0)
-    assert partial_path(app, url).read_bytes() == b""
+    assert partial_bytes(app, url) == b""
 
 
 def test_creation_with_upload_of_the_whole_file_completes_it(app, tus):
@@ -459,9 +591,12 @@ def test_creation_for_already_received_media_reports_offset_equal_to_length(app,
     head = tus.head(url)
     assert (offset_of(head), int(head.headers["Upload-Length"])) == (len(media.data),) * 2
     assert partial_files(app) == []
-    # A client that PATCHes anyway at the end is told it is done; nothing changes.
-    assert tus.patch(url, len(media.data), b"").status_code == 204
-    assert tus.patch(url, 0, media.data[:10]).status_code == 409
+    # A client that PATCHes anyway is told it is done, from any offset (a standard
+    # client PATCHes from 0 after a creation); nothing is stored.
+    for offset, body in ((len(media.data), b""), (0, media.data[:10])):
+        done = tus.patch(url, offset, body)
+        assert (done.status_code, offset_of(done)) == (204, len(media.data))
+    assert partial_files(app) == []
 
 
 def test_creation_after_completion_answers_the_finished_upload(app, tus):
@@ -560,8 +695,13 @@ def test_head_offset_is_the_partial_file_size_whatever_the_database_says(app, tu
     media = photo()
     rid = declare(tus.api, media)
     url = tus.create(rid, media).headers["Location"]
-    with partial_path(app, url).open("ab") as fh:
-        fh.write(media.data[:777])
+    store = store_of(app)
+    if store.is_local:
+        with partial_path(app, url).open("ab") as fh:
+            fh.write(media.data[:777])
+    else:  # a piece stored by a node killed before it answered
+        key = store._piece_key(url.rsplit("/", 1)[1], 0)
+        store.client.put_object(Bucket=store.bucket, Key=key, Body=media.data[:777])
     assert offset_of(tus.head(url)) == 777
     assert tus.patch(url, 0, media.data[:10]).status_code == 409
     assert tus.patch(url, 777, media.data[777:]).status_code == 204
@@ -581,6 +721,7 @@ server.serve_forever()
 def test_after_sigkill_mid_patch_head_reports_the_bytes_on_disk_and_the_upload_resumes(
     app, tus, tmp_path
 ):
+    fs_only(app)
     """The server process dies mid-PATCH, before any database write: nothing is lost."""
     media = big_photo(size=2 * MIB, seed=13)
     rid = declare(tus.api, media)
@@ -630,8 +771,7 @@ def test_after_sigkill_mid_patch_head_reports_the_bytes_on_disk_and_the_upload_r
     assert offset_of(tus.head(url)) == on_disk
     assert tus.patch(url, on_disk, media.data[on_disk:]).status_code == 204
     assert received(app, media)
-    stored = MediaStore(settings_of(app).media_root).blob_path(media.decl["sha256"])
-    assert stored.read_bytes() == media.data
+    assert stored_bytes(app, media.decl["sha256"]) == media.data
 
 
 def test_patch_appends_and_extends_the_expiry(app, tus):
@@ -678,7 +818,7 @@ def test_chunk_checksum_keeps_a_matching_chunk_and_discards_a_wrong_one(
     after = 1000 + len(chunk) if good else 1000
     assert offset_of(resp) == after
     assert offset_of(tus.head(url)) == after
-    assert partial_path(app, url).read_bytes() == media.data[:after]
+    assert partial_bytes(app, url) == media.data[:after]
     if not good:
         assert resp.get_json()["code"] == "chunk_checksum_mismatch"
 
@@ -735,7 +875,7 @@ def test_bad_patch_is_refused_and_the_offset_stays(app, client, tus, headers, bo
     if status == 412:
         assert resp.headers["Tus-Version"] == "1.0.0"
     assert offset_of(tus.head(url)) == 10
-    assert partial_path(app, url).read_bytes() == media.data[:10]
+    assert partial_bytes(app, url) == media.data[:10]
 
 
 @pytest.mark.parametrize("method", ["HEAD", "PATCH", "DELETE"])
@@ -791,12 +931,11 @@ def test_cut_off_patch_keeps_the_bytes_that_arrived_and_head_reports_them(
     kept = 1000 if with_checksum else 1000 + arrived
     assert int(resp.headers["Upload-Offset"]) == kept
     assert offset_of(tus.head(url)) == kept
-    assert partial_path(app, url).read_bytes() == media.data[:kept]
+    assert partial_bytes(app, url) == media.data[:kept]
     # The client goes on from there and the evidence is complete.
     assert tus.patch(url, kept, media.data[kept:]).status_code == 204
     assert received(app, media)
-    stored = MediaStore(settings_of(app).media_root).blob_path(media.decl["sha256"])
-    assert stored.read_bytes() == media.data
+    assert stored_bytes(app, media.decl["sha256"]) == media.data
 
 
 def test_full_disk_mid_patch_answers_507_and_keeps_the_bytes_written(app, tus):
@@ -810,7 +949,7 @@ def test_full_disk_mid_patch_answers_507_and_keeps_the_bytes_written(app, tus):
     assert resp.get_json()["code"] == "insufficient_storage"
     assert resp.headers["Retry-After"]
     kept = offset_of(resp)
-    assert 0 < kept < 600 * KIB
+    assert 0 < kept <= 600 * KIB
     assert offset_of(tus.head(url)) == kept
     # Space again: the client goes on from there.
     override(app, MEDIA_QUOTA_BYTES=0)
@@ -853,8 +992,7 @@ def test_two_patches_of_one_upload_at_once_the_second_is_told_to_retry(app, tus)
         assert resp.headers["Retry-After"]
     assert done.status_code == 204
     assert received(app, media)
-    stored = MediaStore(settings_of(app).media_root).blob_path(media.decl["sha256"])
-    assert stored.read_bytes() == media.data
+    assert stored_bytes(app, media.decl["sha256"]) == media.data
 
 
 def test_patch_is_told_423_while_another_process_holds_the_upload_lock(app, tus):
@@ -862,8 +1000,7 @@ def test_patch_is_told_423_while_another_process_holds_the_upload_lock(app, tus)
     media = photo()
     rid = declare(tus.api, media)
     url = tus.create(rid, media).headers["Location"]
-    with partial_path(app, url).open("rb") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+    with holding_lock(app, url):
         assert tus.patch(url, 0, media.data).status_code == 423
     assert tus.patch(url, 0, media.data).status_code == 204
 
@@ -923,7 +1060,7 @@ def test_completed_upload_that_fails_verification_is_reset_and_nothing_received(
     assert resp.get_json()["code"] == code
     assert not received(app, media)
     assert upload_rows(app) == [] and partial_files(app) == []
-    assert blob_files(app) == []
+    assert stored_blobs(app) == []
     assert tus.head(url).status_code == 404
     # The client creates it again and starts from 0.
     again = tus.create(rid, media)
@@ -951,6 +1088,7 @@ def test_expired_incomplete_upload_answers_410_and_creation_starts_a_new_one(app
 
 
 def test_expire_command_removes_expired_uploads_and_litter_but_nothing_else(app, runner, tus):
+    fs_only(app)
     old, fresh, done = photo(), photo(make="B"), photo(make="C")
     rid = declare(tus.api, old, fresh, done)
     old_url = tus.create(rid, old).headers["Location"]
@@ -1005,11 +1143,10 @@ def test_expire_command_skips_an_upload_being_written(app, runner, tus):
     rid = declare(tus.api, media)
     url = tus.create(rid, media).headers["Location"]
     expire_now(app, url)
-    with partial_path(app, url).open("rb") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+    with holding_lock(app, url):
         result = runner.invoke(args=["uploads", "expire"])
     assert "Removed 0 expired upload(s)" in result.output
-    assert len(upload_rows(app)) == 1 and partial_path(app, url).exists()
+    assert len(upload_rows(app)) == 1 and partial_files(app) == [url.rsplit("/", 1)[1]]
 
 
 # -- termination --------------------------------------------------------------------------
@@ -1035,8 +1172,7 @@ def test_delete_of_a_completed_upload_never_removes_the_evidence(app, tus):
     assert tus.patch(url, 0, media.data).status_code == 204
     assert tus.delete(url).status_code == 204
     assert received(app, media)
-    stored = MediaStore(settings_of(app).media_root).blob_path(media.decl["sha256"])
-    assert stored.read_bytes() == media.data
+    assert stored_bytes(app, media.decl["sha256"]) == media.data
     # Asked again, the server still knows the media item is in.
     assert offset_of(tus.create(rid, media)) == len(media.data)
 

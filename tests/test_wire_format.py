@@ -97,10 +97,36 @@ def _subscribe_again(w: World) -> TestResponse:
     return _subscribe(w, FCM + "again")
 
 
+def _put_key(w: World) -> TestResponse:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from sync.seal import public_spki
+
+    spki = public_spki(ec.generate_private_key(ec.SECP256R1()))
+    return w.client.put("/api/v1/devices/key", json={"spki": spki}, headers=w.api.auth)
+
+
+def _put_key_again(w: World) -> TestResponse:
+    resp = _put_key(w)
+    assert resp.status_code == 201
+    return w.client.put(
+        "/api/v1/devices/key", json={"spki": _spki_of(w, resp)}, headers=w.api.auth
+    )
+
+
+def _spki_of(w: World, resp: TestResponse) -> str:
+    from server.models import DeviceKey
+
+    with w.app.app_context():
+        return db.session.get(DeviceKey, resp.get_json()["device_id"]).public_key
+
+
 # (method, OpenAPI path, status) -> a request answered with that status.
 EXAMPLES: dict[tuple[str, str, int], Callable[[World], TestResponse]] = {
     ("post", "/api/v1/devices", 201): lambda w: w.client.post("/api/v1/devices"),
     ("post", "/api/v1/officers/login", 201): _officer_login,
+    ("put", "/api/v1/devices/key", 201): _put_key,
+    ("put", "/api/v1/devices/key", 200): _put_key_again,
     ("put", "/api/v1/reports/{report_id}", 201): _put_report_new,
     ("put", "/api/v1/reports/{report_id}", 200): _put_report_again,
     ("get", "/api/v1/reports/{report_id}", 200): lambda w: w.api.get_report(w.report_id),

@@ -45,6 +45,23 @@ function startWorker() {
   });
 }
 
+// The browser's install prompt, kept for the first-visit screen (screens/welcome.js).
+window.addEventListener('beforeinstallprompt', (event) => {
+  event.preventDefault();
+  state.installPrompt = event;
+});
+
+/** The first-visit screen, once (loaded only then); Settings shows it again. */
+function firstVisit() {
+  let seen = '1';
+  try {
+    seen = localStorage.getItem('rw-welcome-seen');
+  } catch {
+    // No storage: do not insist.
+  }
+  if (!seen) import('./screens/welcome.js').then((m) => m.showWelcome());
+}
+
 async function main() {
   initLang();
   applyI18n(document);
@@ -56,6 +73,7 @@ async function main() {
   bindScreens();
 
   route();
+  firstVisit();
   await recoverInterrupted().catch(() => {});
   capture.loadCatalogue().then(() => {
     state.catalogueNames = new Map(capture.catalogue.map((v) => [v.code, v]));

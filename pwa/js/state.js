@@ -24,4 +24,6 @@ export const state = {
   pushOffered: false,
   /** The push subscription was sent to the server since this page started. */
   pushRefreshed: false,
+  /** The browser's deferred install prompt (beforeinstallprompt), or null. */
+  installPrompt: null,
 };

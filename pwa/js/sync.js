@@ -21,8 +21,8 @@ import {
   updateReport,
   updateReports,
 } from './outbox/queue.js';
-import { putBody } from './outbox/serialize.js';
-import { isOfficerRecord, officerCreds } from './officer.js';
+import { sealForSending, wireBody } from './signing.js';
+import { forgetSignedOutOfficers, isOfficerRecord, officerCreds, officerCredsFor } from './officer.js';
 
 export const SYNC_TAG = 'rw-outbox';
 // Per-PATCH Upload-Checksum is off: the server then keeps the bytes of a PATCH cut off
@@ -81,7 +81,7 @@ const authOf = (creds) => ({ Authorization: `Bearer ${creds.token}` });
  */
 async function credsFor(record) {
   if (!isOfficerRecord(record)) return device();
-  const creds = await officerCreds();
+  const creds = await officerCredsFor(record); // a signed-out officer's too (officer.js)
   if (!creds) throw new SyncError('attention', 'officer_signed_out');
   return creds;
 }
@@ -133,6 +133,7 @@ async function syncPass({ force }) {
     await exclusive('rw-changes', pullChanges).catch(() => {});
   }
   pending = await pendingReports();
+  await forgetSignedOutOfficers().catch(() => {});
   return summary(pending, networkDown);
 }
 
@@ -158,7 +159,7 @@ async function sendReport(id) {
         if (!(err instanceof SyncError)) throw err;
         if (err.action === 'reregister' && isOfficerRecord(await getReport(id))) {
           // The officer's token was revoked: only the officer can get a new one.
-          await setMeta('officer', null);
+          if (!(await getReport(id)).officerDevice) await setMeta('officer', null);
           return await recordFailure(id, new SyncError('attention', 'officer_signed_out'));
         }
         if (err.action === 'reregister' && !reregistered) {
@@ -216,12 +217,14 @@ const progressed = (r) => {
 
 async function sendSteps(id) {
   let record = await getReport(id);
-  const auth = authOf(await credsFor(record));
+  const creds = await credsFor(record);
+  const auth = authOf(creds);
 
   if (!record.registered) {
+    record = await sealForSending(id, creds); // PROTOCOL §3.2a (signing.js)
     const resp = await request('PUT', `${API}/reports/${id}`, {
       headers: { ...auth, 'Content-Type': 'application/json' },
-      body: JSON.stringify(putBody(record)),
+      body: JSON.stringify(wireBody(record)),
     });
     if (resp.status !== 201 && resp.status !== 200) throw await failure(resp);
     const stored = await reportAck(resp, id);
@@ -309,6 +312,11 @@ function applyServerView(id, stored, extra) {
     }
     r.server = { ...(r.server || {}), status: stored.status, flags: stored.flags || [] };
     if (stored.plate_normalized) r.server.plate = stored.plate_normalized;
+    // What the detail shows a person (issue 14): the short code, who handles it, when stored.
+    if (stored.report_code) r.server.code = stored.report_code;
+    if ('district' in stored) r.server.district = stored.district;
+    if ('police_unit' in stored) r.server.police_unit = stored.police_unit;
+    if (stored.received_at) r.server.received_at = stored.received_at;
     extra?.(r);
   });
 }

@@ -124,18 +124,18 @@ def upload_preflight(upload_id: str):
 @bp.post("/uploads", provide_automatic_options=False)
 @operation(
     operation_id="createUpload",
-    summary="tus creation (idempotent per media_id), with optional first chunk",
+    summary="tus creation at offset 0 (one upload per media_id), with optional first chunk",
     parameters=(doc.TUS_RESUMABLE, doc.UPLOAD_LENGTH, doc.UPLOAD_METADATA, doc.UPLOAD_CHECKSUM),
     request=doc.OFFSET_OCTET_STREAM_BODY,
     request_required=False,
     responses={201: doc.CREATED},
-    problems=(400, 404, 412, 413, 422, 460, 507),
+    problems=(400, 404, 412, 413, 422, 423, 460, 507),
     device=True,
 )
 @tus_request
 @device_required
 def create_upload():
-    """tus creation (+ creation-with-upload), idempotent per media item."""
+    """tus creation (+ creation-with-upload): the media item's one upload, at offset 0."""
     for unsupported in ("Upload-Defer-Length", "Upload-Concat"):
         if unsupported in request.headers:
             raise ApiError("bad_request", errors={unsupported: ["Not supported by this server."]})

@@ -85,6 +85,8 @@ TEXT: dict[str, Pair] = {
     "f.violation": ("Hành vi vi phạm", "Violation"),
     "f.vehicle": ("Phương tiện", "Vehicle"),
     "f.plate": ("Biển số", "Plate"),
+    "f.plate_or_code": ("Biển số hoặc mã phản ánh", "Plate or report code"),
+    "f.report_code": ("Mã phản ánh", "Report code"),
     "f.time": ("Thời điểm vi phạm", "Time of the violation"),
     "f.district": ("Địa bàn", "District"),
     "f.desc": ("Mô tả phương tiện", "Vehicle description"),
@@ -132,6 +134,7 @@ TEXT: dict[str, Pair] = {
     "case.first": ("Người báo đầu tiên", "First reporter"),
     "case.why": ("Lý do vào vụ việc: {reason}", "Why in this case: {reason}"),
     "case.flags": ("Cờ kiểm tra", "Plausibility flags"),
+    "case.signature": ("Chữ ký của thiết bị khi chụp", "Device signature at capture"),
     "case.not_received": ("Chưa nhận tệp", "File not received yet"),
     "case.evidence_alt": ("Bằng chứng {n}", "Evidence {n}"),
     "case.exif": ("Dữ liệu EXIF", "EXIF data"),
@@ -470,6 +473,25 @@ LABELS: dict[str, dict[str, Pair]] = {
             "Lỗi này thường không áp dụng cho loại phương tiện đã chọn",
             "This violation does not usually apply to the chosen vehicle",
         ),
+        "unsigned": ("Không có chữ ký của thiết bị", "No device signature"),
+        "signature_invalid": (
+            "Chữ ký của thiết bị không hợp lệ",
+            "The device signature does not verify",
+        ),
+    },
+    "signature": {
+        "valid": (
+            "Hợp lệ: niêm phong trên điện thoại lúc chụp, tệp và thông tin không bị thay đổi",
+            "Valid: sealed on the phone at capture; files and details unchanged",
+        ),
+        "unsigned": (
+            "Không có chữ ký: không chứng minh được tệp chưa bị thay đổi từ lúc chụp",
+            "Unsigned: nothing shows the files are unchanged since capture",
+        ),
+        "invalid": (
+            "Không hợp lệ: tệp hoặc thông tin khác với những gì điện thoại đã ký",
+            "Invalid: the files or details differ from what the phone signed",
+        ),
     },
     "case_status": {
         "open": ("Đang xử lý", "Open"),
@@ -716,6 +738,7 @@ LABELS: dict[str, dict[str, Pair]] = {
 # What an unknown code shows (it is also logged): never the raw code.
 FALLBACK: dict[str, Pair] = {
     "flag": ("Cờ kiểm tra chưa rõ", "Unrecognised check"),
+    "signature": ("Chưa rõ kết quả kiểm tra chữ ký", "Signature check unknown"),
     "violation": ("Hành vi vi phạm chưa rõ", "Unknown violation"),
     "report_status": ("Trạng thái chưa rõ", "Unknown status"),
     "case_status": ("Trạng thái chưa rõ", "Unknown status"),

@@ -32,7 +32,7 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 
 from ..models import User
-from ..services import accidents, districts, stats, stats_export
+from ..services import accidents, custody, districts, stats, stats_export
 from ..services.accounts import districts_of, province_districts
 from ..services.stats import LOCAL_OFFSET, Period, PeriodError
 from . import bp
@@ -232,7 +232,12 @@ def stats_workbook() -> Response:
     both = stats.compare(query.scope, query.period)
     progress = accidents.progress(query.scope, query.period, query.base_year)
     data = stats_export.workbook(
-        both, progress, kind=query.kind, unit=unit_words(user, query), now=datetime.now(UTC)
+        both,
+        progress,
+        kind=query.kind,
+        unit=unit_words(user, query),
+        now=datetime.now(UTC),
+        custody_head=custody.head(),
     )
     name = f"roadwatch-{query.kind}-{query.period.start:%Y%m%d}-{query.period.end:%Y%m%d}.xlsx"
     response = Response(

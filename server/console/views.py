@@ -40,6 +40,7 @@ from . import bp
 from .access import allowed_districts, case_for, may_see_district, media_for, report_for
 from .auth import current_user, role_required
 from .i18n import decision_error, t
+from .media_stream import stream_blob
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 REVEAL_ERRORS = {"short_reason": "reveal.short", "no_identity": "reveal.nobody"}
@@ -240,10 +241,14 @@ def forward(case_id: str) -> Response:
 @bp.route("/media/<media_id>")
 def media(media_id: str) -> Response:
     m = media_for(_user(), media_id)
-    path = media_store().blob_path(m.sha256)
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype=m.content_type, conditional=True, max_age=0)
+    store = media_store()
+    if store.is_local:
+        path = store.blob_path(m.sha256)
+        if not path.exists():
+            abort(404)
+        response = send_file(path, mimetype=m.content_type, conditional=True, max_age=0)
+    else:
+        response = stream_blob(store, m.sha256, m.content_type)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -6,6 +6,7 @@
 * :mod:`.cases`: cases, their history, reviewers' decisions.
 * :mod:`.accounts`: console users and officers, their districts, failed logins.
 * :mod:`.audit`: the audit log and identity reveals.
+* :mod:`.custody`: the evidence custody trail (a hash chain), devices' signing keys.
 * :mod:`.push`: Web Push subscriptions, the push outbox, digest cursors.
 * :mod:`.uploads`: resumable (tus) uploads of evidence.
 * :mod:`.accidents`: road-accident figures per district and month (statistics).
@@ -19,6 +20,7 @@ from .accidents import AccidentFigure
 from .accounts import CONSOLE_ROLES, ROLES, LoginFailure, OfficerDevice, User, UserDistrict
 from .audit import AuditLog, IdentityReveal
 from .cases import Case, CaseEvent, Decision
+from .custody import CustodyEntry, DeviceKey
 from .districts import District, DistrictImport, PoliceUnit, Province
 from .push import DigestCursor, PushMessage, PushSubscription
 from .reports import Device, Media, Report, StatusEvent
@@ -33,8 +35,10 @@ __all__ = [
     "BigSerial",
     "Case",
     "CaseEvent",
+    "CustodyEntry",
     "Decision",
     "Device",
+    "DeviceKey",
     "DigestCursor",
     "District",
     "DistrictImport",

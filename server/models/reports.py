@@ -34,12 +34,21 @@ class Device(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+def _new_report_code() -> str:
+    from ..services.report_codes import new_code  # a leaf module, imported when first used
+
+    return new_code()
+
+
 class Report(db.Model):
     """A violation report, created once from the phone's id, immutable once stored."""
 
     __tablename__ = "reports"
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    # The short code a person quotes (migration 0013, server.services.report_codes); the
+    # ingest draws it (and draws again on a collision), the default serves other inserts.
+    code: Mapped[str] = mapped_column(sa.String(8), default=_new_report_code)
     device_id: Mapped[str] = mapped_column(sa.ForeignKey("devices.id"), index=True)
     # HMAC of the canonical request body: tells an identical retry from a conflict.
     body_digest: Mapped[str] = mapped_column(sa.String(64))
@@ -84,12 +93,19 @@ class Report(db.Model):
     # The case the report was in before a reviewer merged that case into this one
     # (migration 0008): splitting the report out takes that whole group back there.
     merged_from_case_id: Mapped[str | None] = mapped_column(sa.String(36))
+    # The capture's seal (migration 0012, server.services.signing): valid, unsigned or
+    # invalid (NULL: stored before), the signed manifest, its signature, the device key.
+    signature_status: Mapped[str | None] = mapped_column(sa.String(16))
+    capture_manifest: Mapped[str | None] = mapped_column(sa.Text)
+    capture_signature: Mapped[str | None] = mapped_column(sa.String(128))
+    signing_key_id: Mapped[str | None] = mapped_column(sa.String(64))
     # Lets a new case be inserted before the report that points at it, in one flush.
     case: Mapped[Case | None] = relationship(foreign_keys=[case_id])
 
     __table_args__ = (
         # Candidates of a same-plate join: key, violation, then a captured_at range.
         sa.Index("ix_reports_plate_violation_time", "plate_match_key", "violation", "captured_at"),
+        sa.Index("uq_reports_code", "code", unique=True),
     )
 
     media: Mapped[list[Media]] = relationship(

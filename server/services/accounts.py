@@ -26,7 +26,7 @@ from ..models import (
     utcnow,
 )
 from ..settings import current_settings
-from . import districts
+from . import custody, districts
 from .errors import RateLimited  # the console catches it; on the API it is a 429
 
 _hasher = PasswordHasher()
@@ -226,10 +226,16 @@ def audit(
     report_id: str | None = None,
     detail: str | None = None,
 ) -> None:
-    """An audit entry in the current transaction. ``detail`` never holds an identity."""
+    """An audit entry in the current transaction. ``detail`` never holds an identity.
+
+    An entry about a case or a report (a decision, split, merge, forward, reveal ...) is
+    also appended to the custody trail (:mod:`.custody`), in this transaction: call this
+    last before the commit, after any case lock.
+    """
+    actor_id = user.id if user else None
     db.session.add(
         AuditLog(
-            actor_id=user.id if user else None,
+            actor_id=actor_id,
             action=action,
             case_id=case_id,
             report_id=report_id,
@@ -237,6 +243,8 @@ def audit(
             at=utcnow(),
         )
     )
+    if case_id or report_id:
+        custody.audit_event(action, actor_id, case_id, report_id, detail)
 
 
 def pseudonym(report_id: str) -> str:

@@ -43,6 +43,10 @@ class MediaIdConflict(DomainError):
     """A declared media id already belongs to another report."""
 
 
+class DeviceKeyConflict(DomainError):
+    """The device already registered another public key (a new key is a new device)."""
+
+
 class MediaNotDeclared(DomainError):
     """The report does not declare this media item."""
 

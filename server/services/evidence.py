@@ -16,20 +16,21 @@ from ..extensions import db
 from ..models import Device, Media, Report, utcnow
 from ..settings import current_settings
 from ..sniff import matches_declared, sniff
-from ..storage import Body, IncompleteBody, MediaStore, Staged
-from . import cases, errors
+from ..storage import Body, IncompleteBody, Staged
+from ..storage_backends import Store, open_store
+from . import cases, custody, errors, signing
 from .reports import get_own_report, thresholds
 from .status import set_status
 
 IMAGE_TYPES = flags.IMAGE_TYPES
 
 
-def media_store() -> MediaStore:
-    """The app's evidence store (one per app and settings)."""
+def media_store() -> Store:
+    """The app's evidence store (one per app and settings): a folder, or a bucket."""
     settings = current_settings()
     cached = current_app.extensions.get("roadwatch.media_store")
     if cached is None or cached[0] is not settings:
-        cached = (settings, MediaStore(settings.media_root, settings.media_quota_bytes))
+        cached = (settings, open_store(settings))
         current_app.extensions["roadwatch.media_store"] = cached
     return cached[1]
 
@@ -92,7 +93,7 @@ def verify(media: Media, size: int, sha256: str, head: bytes) -> None:
         raise errors.ContentTypeMismatch()
 
 
-def accept_file(media_id: str, store: MediaStore, staged: Staged) -> tuple[Media, bool]:
+def accept_file(media_id: str, store: Store, staged: Staged) -> tuple[Media, bool]:
     """Store verified bytes under their hash and mark the media item received.
 
     Idempotent: bytes for an item already received are dropped (the stored copy is
@@ -100,11 +101,11 @@ def accept_file(media_id: str, store: MediaStore, staged: Staged) -> tuple[Media
     Images get a perceptual hash (None when they cannot be decoded), used to merge
     cases of near-identical photos.
     """
-    blob = store.commit(staged.path, staged.sha256)
     is_image = (sniff(staged.head) or "").startswith("image/")
-    exif = read_exif(blob).to_dict() if is_image else EMPTY_EXIF.to_dict()
-    max_pixels = current_settings().phash_max_pixels
-    phash = perceptual_hash(blob, max_pixels) if is_image else None
+    with store.committed(staged) as blob:  # a local copy of the stored bytes
+        exif = read_exif(blob).to_dict() if is_image else EMPTY_EXIF.to_dict()
+        max_pixels = current_settings().phash_max_pixels
+        phash = perceptual_hash(blob, max_pixels) if is_image else None
     return mark_received(media_id, exif, phash)
 
 
@@ -112,7 +113,8 @@ def mark_received(media_id: str, exif: dict, phash: str | None = None) -> tuple[
     """Mark a media item received (once), refresh flags and status, and with a
     ``phash`` join the report's case to a case with a similar photo. When the report's
     evidence is complete, its case's first reporter is chosen again (it rests on the
-    server's receipt of the evidence). Commits."""
+    server's receipt of the evidence). The receipt is appended to the custody trail
+    (:mod:`.custody`). Commits."""
     if phash:
         cases.lock_similar_media()  # before the report lock below (see cases.locks)
     report_id = db.session.scalar(db.select(Media.report_id).where(Media.id == media_id))
@@ -146,6 +148,14 @@ def mark_received(media_id: str, exif: dict, phash: str | None = None) -> tuple[
         cases.refresh_first_reporter(cases.lock_case(report.case_id))
     if report.status == "awaiting_evidence" and complete:
         set_status(report, "submitted")
+    custody.evidence_received(  # last: the chain lock after the case and report locks
+        report_id=report.id,
+        media_id=media.id,
+        case_id=report.case_id,
+        sha256=media.sha256,
+        size=media.size,
+        content_type=media.content_type,
+    )
     db.session.commit()
     return media, True
 
@@ -166,5 +176,6 @@ def refresh_flags(report: Report) -> None:
         evidence=[(m.content_type, m.exif) for m in report.media if m.received],
         t=t,
     )
-    other = [f for f in report.flags or [] if f == "vehicle_class_mismatch"]
+    kept = {"vehicle_class_mismatch", *signing.SIGNATURE_FLAGS}  # set at ingest, for good
+    other = [f for f in report.flags or [] if f in kept]
     report.flags = flags.merge(time_part, evidence_part, other)

@@ -24,6 +24,7 @@ from ..models import Case, Report, User
 from ..models.cases import LOCKING_VERDICTS
 from ..plates import normalize_plate
 from ..reasons import STATUS_TEXT
+from . import report_codes
 from .accounts import districts_of
 
 PAGE_SIZE = 20
@@ -113,7 +114,10 @@ def _report_conditions(filters: QueueFilters) -> list[sa.ColumnElement[bool]]:
     if filters.violation:
         conditions.append(Report.violation == filters.violation)
     compact = normalize_plate(filters.plate).compact if filters.plate else ""
-    if compact:  # only [0-9A-Z]: nothing for LIKE to misread
+    code = report_codes.normalize_code(filters.plate) if filters.plate else None
+    if compact and code:  # 8 characters that may be a report code (issue 14) or a plate
+        conditions.append(sa.or_(Report.plate_compact.contains(compact), Report.code == code))
+    elif compact:  # only [0-9A-Z]: nothing for LIKE to misread
         conditions.append(Report.plate_compact.contains(compact))
     if filters.since:
         conditions.append(Report.captured_at >= _day_start(filters.since))

@@ -18,11 +18,11 @@ from sync.schemas import ReportInSchema
 from .. import catalogue, flags
 from ..extensions import db
 from ..identity import encrypt_identity, identity_of, keyed_digest
-from ..models import Device, Media, Report, utcnow
+from ..models import Device, Media, PoliceUnit, Report, utcnow
 from ..models.accounts import OfficerDevice, User
 from ..plates import match_key, normalize_plate
 from ..settings import current_settings
-from . import cases, districts, errors
+from . import cases, districts, errors, report_codes, signing
 from .status import record_new_report
 
 _report_in = ReportInSchema()
@@ -132,6 +132,8 @@ def put_report(
     report_id: str,
     body: Any,
     admit: Callable[[], None] | None = None,
+    *,
+    _attempt: int = 1,
 ) -> tuple[Report, bool]:
     """Store a report once. Returns ``(report, created)``.
 
@@ -141,7 +143,9 @@ def put_report(
     The same body again returns the stored report; a different body, or an id that
     belongs to another device, is a 409. One transaction: nothing is half-written.
     A new report is routed to its district (:mod:`.districts`) and put into its case
-    (:func:`.cases.assign_case`) inside that transaction.
+    (:func:`.cases.assign_case`) inside that transaction. A new report gets a short
+    code (:mod:`.report_codes`); if another report has it, the report is stored again
+    with a fresh one.
     """
     data = validate_report(body)
     digest = canonical_digest(data)
@@ -167,9 +171,13 @@ def put_report(
     cases.assign_case(report)
     try:
         _insert(report)
-    except IntegrityError:
-        # Another request stored this id (or one of these media ids) first.
+    except IntegrityError as exc:
         db.session.rollback()
+        if report_codes.is_code_collision(exc):
+            if _attempt >= report_codes.MAX_ATTEMPTS:
+                raise
+            return put_report(device, report_id, body, _attempt=_attempt + 1)
+        # Another request stored this id (or one of these media ids) first.
         existing = db.session.get(Report, report_id)
         if existing is None:
             raise errors.MediaIdConflict() from None
@@ -267,10 +275,13 @@ def _new_report(device: Device, report_id: str, data: dict[str, Any], digest: st
     violation = catalogue.by_code()[data["violation"]]
     now = utcnow()
     report_flags = _report_flags(captured_at, now, data["vehicle_class"], violation)
+    seal = signing.check_report(device, report_id, data)  # stored and flagged, never refused
+    report_flags += seal.flags
     # Routed on the location the report gives (see server.services.districts).
     route = districts.route_point(loc["lat"], loc["lon"])
     report = Report(
         id=report_id,
+        code=report_codes.new_code(),
         device_id=device.id,
         body_digest=digest,
         violation=data["violation"],
@@ -304,6 +315,10 @@ def _new_report(device: Device, report_id: str, data: dict[str, Any], digest: st
         join_match_report_id=None,
         joined_at=None,
         merged_from_case_id=None,
+        signature_status=seal.status,
+        capture_manifest=seal.manifest,
+        capture_signature=seal.signature,
+        signing_key_id=seal.key_id,
     )
     report.media = [
         Media(
@@ -338,6 +353,7 @@ def public_view(report: Report) -> dict[str, Any]:
     local = report.captured_at.astimezone(timezone(timedelta(minutes=report.captured_offset_min)))
     return {
         "report_id": report.id,
+        "report_code": report.code,
         "status": report.status,
         "violation": report.violation,
         "vehicle_class": report.vehicle_class,
@@ -368,6 +384,15 @@ def public_view(report: Report) -> dict[str, Any]:
             for m in report.media
         ],
         "district": districts.district_ref(report.district_code),
+        "police_unit": _police_unit(report.district_code),
         "case_id": report.case_id,
         "received_at": report.received_at.isoformat(),
     }
+
+
+def _police_unit(district_code: str | None) -> dict[str, str] | None:
+    """``{code, name}`` of the police unit that handles the district, or None."""
+    if not district_code:
+        return None
+    unit = db.session.get(PoliceUnit, district_code)
+    return {"code": unit.code, "name": unit.name} if unit is not None else None

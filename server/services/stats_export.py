@@ -7,7 +7,8 @@
   that spreadsheet programs read the Vietnamese names; stable snake_case column names).
 
 Neither ever holds an informant's identity or an officer's name: they are built only
-from :mod:`.stats` and :mod:`.accidents` results, which carry none.
+from :mod:`.stats` and :mod:`.accidents` results, which carry none (and the workbook's
+last sheet, the custody trail's head: a number and a hash).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .. import catalogue
 from ..reasons import REJECT_REASONS, STATUS_TEXT
 from . import districts
 from .accidents import Progress
+from .custody import Head
 from .stats import LOCAL_OFFSET, Comparison, Period
 
 SOURCE_VI = {"citizen": "Người dân", "officer": "Cán bộ"}
@@ -400,11 +402,33 @@ SHEETS: tuple[Callable[[Comparison], Table], ...] = (
 )
 
 
-def tables(both: Comparison, accidents: Progress | None) -> list[Table]:
+def _custody(head: Head) -> Table:
+    """The custody trail's head when the workbook was made: printed, it anchors the chain
+    (a later rewrite of the whole chain no longer shows this hash at this entry)."""
+    return (
+        "Chuỗi lưu vết",
+        ["Chỉ tiêu", "Giá trị"],
+        [
+            ["Số thứ tự mục cuối của chuỗi lưu vết chứng cứ", head.seq],
+            ["Mã băm SHA-256 của mục cuối", head.hash],
+            ["Mã đối chiếu (SỐ:MÃ BĂM)", str(head)],
+            [
+                "Cách kiểm tra",
+                f"flask --app wsgi audit verify --anchor {head}",
+            ],
+        ],
+    )
+
+
+def tables(
+    both: Comparison, accidents: Progress | None, custody_head: Head | None = None
+) -> list[Table]:
     """Every table of the review: ``(sheet name, headings, rows)``, one function a sheet."""
     out = [sheet(both) for sheet in SHEETS]
     if accidents is not None:
         out.append(_accidents(accidents))
+    if custody_head is not None:
+        out.append(_custody(custody_head))
     return out
 
 
@@ -415,8 +439,10 @@ def workbook(
     kind: str,
     unit: str,
     now: datetime,
+    custody_head: Head | None = None,
 ) -> bytes:
-    """The review as an XLSX file: one sheet per table, each naming unit and period."""
+    """The review as an XLSX file: one sheet per table, each naming unit and period;
+    with ``custody_head``, a last sheet anchoring the custody trail (:mod:`.custody`)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -425,7 +451,7 @@ def workbook(
     period, earlier = both.current.period, both.previous.period
     title = review_title(kind, period)
     bold, big = Font(bold=True), Font(bold=True, size=13)
-    for name, headings, rows in tables(both, accidents):
+    for name, headings, rows in tables(both, accidents, custody_head):
         sheet = book.create_sheet(title=name[:31])
         sheet.column_dimensions["A"].width = 44
         for col in "BCDEFG":

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Report, StatusEvent, utcnow
+from . import custody
 
 # Any fixed number: the advisory lock that serialises status-event writers on PostgreSQL.
 _FEED_LOCK = 0x52574346  # "RWCF"
@@ -33,7 +34,8 @@ def set_status(
     public_note: str | None = None,
     actor: str = "system",
 ) -> StatusEvent:
-    """Change a report's status and append the event; the caller commits soon after.
+    """Change a report's status and append the event (and its custody-trail entry,
+    :mod:`.custody`); the caller commits soon after.
 
     A report's first event, at ingest, is :func:`record_new_report`.
     """
@@ -50,6 +52,7 @@ def set_status(
         created_at=now,
     )
     db.session.add(event)
+    custody.status_event(report.id, status, reason_code, actor, locked=True)
     from .push import enqueue_status  # the push outbox: same transaction as the change
 
     enqueue_status(report, event)
@@ -78,7 +81,8 @@ def record_new_report(report_id: str, status: str, at: datetime) -> None:
     the feed lock (:func:`lock_feed`).
 
     The ingest path: Core statements only (no ORM object, no flush), one round trip on
-    PostgreSQL. ``status`` must be one the push outbox does not announce (see
+    PostgreSQL, plus the custody-trail entry (:mod:`.custody`, two more: read the head,
+    insert). ``status`` must be one the push outbox does not announce (see
     :data:`.push.ANNOUNCED`); any other status goes through :func:`set_status`.
     """
     from .push import ANNOUNCED
@@ -91,3 +95,4 @@ def record_new_report(report_id: str, status: str, at: datetime) -> None:
         conn.execute(_INSERT_EVENT_LOCKED, event)
     else:
         conn.execute(_INSERT_EVENT, event)  # SQLite: every writer is serialised already
+    custody.status_event(report_id, status, None, "system", locked=True)

@@ -1,7 +1,8 @@
 """The sweep of resumable uploads (``flask --app wsgi uploads expire``, from cron).
 
-Expired incomplete uploads go with their partial files; partial files with no upload
-row and files in ``MEDIA_ROOT/tmp`` left by a direct PUT that died are swept too.
+Expired incomplete uploads go with their partial files (in a bucket: their pieces);
+partial files with no upload row and files in ``MEDIA_ROOT/tmp`` left by a direct PUT
+that died are swept too, and in a bucket multipart uploads left open past the expiry.
 Received evidence is never touched, and an upload being written right now is skipped.
 """
 
@@ -9,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import utcnow
 from ..models.uploads import Upload
-from ..storage import MediaStore
+from ..storage_backends import Store
 from .evidence import media_store
 from .upload_locks import Busy, Gone, locked
 from .uploads import expiry_period
@@ -66,8 +68,12 @@ def expire(now: datetime | None = None) -> ExpiryResult:
     return ExpiryResult(expired, orphans, stale)
 
 
-def _sweep_orphans(store: MediaStore, cutoff: float) -> int:
-    """Remove partial files older than ``cutoff`` that have no upload row."""
+def _sweep_orphans(store: Store, cutoff: float) -> int:
+    """Remove partial files older than ``cutoff`` that have no upload row; in a bucket,
+    also the pieces of uploads completed or removed (a crash between the database and
+    the bucket) and multipart uploads left open."""
+    if not store.is_local:
+        return _sweep_bucket(store, datetime.fromtimestamp(cutoff, UTC))
     orphans = 0
     names = [p.name for p in _old_files(store.upload_dir, cutoff)]
     known: set[str] = set()
@@ -82,7 +88,26 @@ def _sweep_orphans(store: MediaStore, cutoff: float) -> int:
     return orphans
 
 
-def _remove_if_expired(upload_id: str, now: datetime, store: MediaStore) -> bool:
+def _sweep_bucket(store: Any, cutoff: datetime) -> int:
+    ids = store.partial_ids_older_than(cutoff)
+    live: set[str] = set()
+    for i in range(0, len(ids), 500):
+        batch = ids[i : i + 500]
+        live.update(
+            db.session.scalars(
+                sa.select(Upload.id).where(Upload.id.in_(batch), Upload.completed_at.is_(None))
+            )
+        )
+    db.session.commit()
+    orphans = 0
+    for upload_id in ids:
+        if upload_id not in live:
+            store.remove_partial(upload_id)
+            orphans += 1
+    return orphans + store.abort_stale_multipart(cutoff)
+
+
+def _remove_if_expired(upload_id: str, now: datetime, store: Store) -> bool:
     """Under the upload's lock: remove it if it is still expired and incomplete."""
     upload = db.session.execute(
         sa.select(Upload).where(Upload.id == upload_id).execution_options(populate_existing=True)

@@ -1,8 +1,15 @@
-"""One writer per resumable upload: ``flock`` on the upload's partial file.
+"""One writer per resumable upload, across processes and, with a bucket, across nodes.
 
-Every request that changes a partial file holds an exclusive lock on it, HEAD a shared
-one. After taking the lock the file is checked to still be the live partial
-(completion renames it into ``blobs/``, termination and expiry unlink it).
+Every request that changes a partial upload holds an exclusive lock on it, HEAD a shared
+one. After taking the lock the upload is checked to still be live (completion,
+termination and expiry remove its partial bytes).
+
+* Filesystem store: ``flock`` on the upload's partial file (one machine).
+* S3 store on PostgreSQL: a session-level advisory lock on a connection of its own
+  (``pg_try_advisory_lock``), so every node sees it, and a node that dies mid-PATCH
+  releases it with its connection.
+* S3 store on SQLite (one machine by nature): ``flock`` on a lock file in the local
+  work folder.
 """
 
 from __future__ import annotations
@@ -10,9 +17,12 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import sqlalchemy as sa
+
+from ..extensions import db
 from ..settings import current_settings
 from .evidence import media_store
 
@@ -32,28 +42,54 @@ def lock_wait() -> float:
 
 @contextmanager
 def locked(upload_id: str, *, shared: bool = False, wait: float = 0.0) -> Iterator[None]:
-    """Hold the lock of the upload's partial file: exclusive to write, shared to read.
+    """Hold the upload's lock: exclusive to write, shared to read.
 
     Waits up to ``wait`` seconds for a request that holds it (a PATCH whose client
     just vanished is usually still draining its last bytes), then raises
-    :class:`Busy`. Raises :class:`Gone` when the partial file is not there or was
-    replaced between opening and locking it.
+    :class:`Busy`. Raises :class:`Gone` when the partial upload is not there.
     """
-    path = media_store().partial_path(upload_id)
+    store = media_store()
+    if store.is_local:
+        with _partial_file_lock(store.partial_path(upload_id), shared, wait):
+            yield
+        return
+    if db.engine.dialect.name == "postgresql":
+        lock = _advisory_lock(upload_id, shared, wait)
+    else:
+        lock = _file_lock(store.lock_dir / upload_id, shared, wait)
+    with lock:
+        if store.partial_size(upload_id) is None:
+            raise Gone()
+        yield
+
+
+def _retry(attempt: Callable[[], bool], wait: float) -> None:
+    deadline = time.monotonic() + wait
+    while not attempt():
+        if time.monotonic() >= deadline:
+            raise Busy()
+        time.sleep(0.02)
+
+
+def _flock(fd: int, shared: bool, wait: float) -> None:
+    def attempt() -> bool:
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    _retry(attempt, wait)
+
+
+@contextmanager
+def _partial_file_lock(path: os.PathLike, shared: bool, wait: float) -> Iterator[None]:
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         raise Gone() from None
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise Busy() from None
-                time.sleep(0.02)
+        _flock(fd, shared, wait)
         held = os.fstat(fd)
         try:
             now_there = os.stat(path)
@@ -64,3 +100,38 @@ def locked(upload_id: str, *, shared: bool = False, wait: float = 0.0) -> Iterat
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+@contextmanager
+def _file_lock(path: os.PathLike, shared: bool, wait: float) -> Iterator[None]:
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o600)
+    try:
+        _flock(fd, shared, wait)
+        yield
+    finally:
+        os.close(fd)  # releases the lock (the file stays: removing it would race)
+
+
+def advisory_key(upload_id: str) -> int:
+    """The upload's advisory-lock key: 60 bits of its id (a uuid4 hex)."""
+    return int(upload_id[:15], 16)
+
+
+@contextmanager
+def _advisory_lock(upload_id: str, shared: bool, wait: float) -> Iterator[None]:
+    kind = "_shared" if shared else ""
+    key = advisory_key(upload_id)
+    conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    held = False
+    try:
+        take = sa.text(f"SELECT pg_try_advisory_lock{kind}(:k)")
+        _retry(lambda: bool(conn.execute(take, {"k": key}).scalar()), wait)
+        held = True
+        yield
+    finally:
+        try:
+            if held:
+                conn.execute(sa.text(f"SELECT pg_advisory_unlock{kind}(:k)"), {"k": key})
+        except Exception:
+            conn.invalidate()  # never pool a connection that may still hold the lock
+        conn.close()

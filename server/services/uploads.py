@@ -3,12 +3,21 @@
 The contract is sync/PROTOCOL.md §3.5. The rules that keep evidence safe:
 
 * **The partial file's size is the offset.** ``MediaStore.append`` fsyncs before it
-  returns, and nothing else is ever reported as an offset, so after a crash (even a
-  SIGKILL mid-PATCH) ``HEAD`` answers the bytes durably on disk.
-* **One upload per media item.** ``uploads.media_id`` is unique; a creation that loses
-  the insert race (IntegrityError) answers with the winner's upload.
+  returns (in a bucket, :mod:`server.storage_s3`: the offset is the end of the pieces
+  stored), and nothing else is ever reported as an offset, so after a crash (even a
+  SIGKILL mid-PATCH) ``HEAD`` answers the bytes durably stored, from any node.
+* **One upload per media item, and a creation answers offset 0** (what standard tus
+  clients, tuspy and tus-js-client, assume: they PATCH from 0 after a creation).
+  ``uploads.media_id`` is unique; a creation finds the media item's upload while it
+  holds no bytes (a retried creation, concurrent creations: one upload, and a creation
+  that loses the insert race answers with the winner's), and replaces an upload that
+  holds bytes with a new one at offset 0, its partial bytes discarded: a client that
+  lost its upload URL and creates again starts over, and nothing is stored twice.
+  Clients that kept the URL resume with ``HEAD``. A finished upload is answered as it
+  is (offset = length), and a PATCH to it, from any offset, is told it is finished.
 * **One writer per upload** (:mod:`.upload_locks`). Every request that changes a
-  partial file holds an exclusive ``flock`` on it, HEAD a shared one; a request waits a
+  partial file holds an exclusive lock on it (``flock``; with a bucket on PostgreSQL an
+  advisory lock, across nodes), HEAD a shared one; a request waits a
   few seconds (``UPLOAD_LOCK_WAIT_SECONDS``) for the holder, then gets
   :class:`.errors.UploadBusy` (423).
 * **No database transaction is open while bytes stream** (SQLite takes its write lock
@@ -42,7 +51,7 @@ from ..extensions import db
 from ..models import Device, Media, utcnow
 from ..models.uploads import Upload
 from ..settings import current_settings
-from ..storage import Body, IncompleteBody, MediaStore, Staged
+from ..storage import Body, IncompleteBody, MediaStore
 from . import errors
 from .evidence import accept_file, declared_media, max_upload_bytes, media_store, verify
 from .upload_locks import Busy, Gone, lock_wait, locked
@@ -85,7 +94,13 @@ class Chunk:
 def create(
     device: Device, report_id: str, media_id: str, length: int, chunk: Chunk | None
 ) -> tuple[UploadState, bool]:
-    """tus creation, idempotent per media item. Returns ``(state, created)``.
+    """tus creation: the media item's upload at offset 0 (or finished). Returns
+    ``(state, created)``.
+
+    An upload of the media item that holds no bytes yet is answered again; one that
+    holds bytes is replaced by a new upload at offset 0 (its bytes discarded), since a
+    standard client PATCHes from 0 after a creation; UploadBusy while a request is
+    still writing it. A received media item answers its finished upload.
 
     A body (creation-with-upload) is appended only when the upload is at offset 0 and
     no other request is writing it; otherwise it is ignored and the answer's offset
@@ -139,10 +154,9 @@ def patch(device: Device, upload_id: str, offset: int, chunk: Chunk) -> UploadSt
     state = _state(upload, media)
     db.session.commit()  # no transaction while the body streams
     if state.complete:
-        if offset != state.offset:
-            raise errors.OffsetMismatch()
-        if chunk.content_length:
-            raise errors.TooLarge()
+        # Nothing can be appended to a finished upload: whatever the client's offset,
+        # it is told the upload is finished (a standard client that created it again
+        # PATCHes from 0); its body is not read, nothing is stored.
         return state
     try:
         with locked(upload.id, wait=lock_wait()):
@@ -226,13 +240,16 @@ def _get_or_create(device: Device, media: Media) -> tuple[Upload, bool]:
     """The media item's live upload, or a new one (committed)."""
     store = media_store()
     for _attempt in range(3):
+        db.session.refresh(media)  # received meanwhile? (a PATCH may just have finished)
         existing = db.session.execute(
             sa.select(Upload)
             .where(Upload.media_id == media.id)
             .execution_options(populate_existing=True)
         ).scalar_one_or_none()
         if existing is not None:
-            if not _replace_if_dead(existing, media, store):
+            if not _replace_if_dead(existing, media, store) and not _replace_if_started(
+                existing, media, store
+            ):
                 db.session.commit()
                 return existing, False
             continue
@@ -287,6 +304,30 @@ def _replace_if_dead(upload: Upload, media: Media, store: MediaStore) -> bool:
     return True
 
 
+def _replace_if_started(upload: Upload, media: Media, store: MediaStore) -> bool:
+    """Delete a live incomplete upload that holds bytes; True if it was deleted.
+
+    A creation answers offset 0 (standard tus clients PATCH from 0 after creating), so
+    an upload a client created again after losing its URL starts over: its partial
+    bytes are discarded rather than kept beside the new upload's. Waits for a request
+    writing it (as a PATCH does), then UploadBusy.
+    """
+    if upload.completed_at is not None or media.received_at is not None:
+        return False
+    if not store.partial_size(upload.id):
+        return False  # no bytes yet (a retried creation): the same upload, offset 0
+    try:
+        with locked(upload.id, wait=lock_wait()):
+            store.remove_partial(upload.id)
+    except Busy:
+        raise errors.UploadBusy() from None
+    except Gone:
+        return True  # completed or removed meanwhile: the caller looks again
+    db.session.execute(sa.delete(Upload).where(Upload.id == upload.id))
+    db.session.flush()
+    return True
+
+
 def _append(upload: Upload, media: Media, offset: int, chunk: Chunk) -> UploadState:
     """Append ``chunk`` at ``offset``; the caller holds the upload's lock."""
     store = media_store()
@@ -307,30 +348,41 @@ def _append(upload: Upload, media: Media, offset: int, chunk: Chunk) -> UploadSt
     hashes = [h for h in (chunk_hash, whole) if h is not None]
     failure: errors.DomainError | None = None
     try:
-        store.append(upload.id, start, chunk.body, remaining, hashes)
-        if chunk.content_length is None and chunk.body.readinto(memoryview(bytearray(1))):
-            # A chunked body longer than what is left of the upload: refuse all of it.
-            failure = errors.TooLarge()
-    except (ClientDisconnected, IncompleteBody):
-        failure = errors.UploadIncomplete()
-    except storage.StorageFull:
-        failure = errors.StorageFull()
-    end = store.partial_size(upload.id)
-    if end is None:  # cannot happen under the lock; be explicit rather than wrong
-        raise errors.UploadNotFound()
+        try:
+            store.append(upload.id, start, chunk.body, remaining, hashes)
+            if chunk.content_length is None and chunk.body.readinto(memoryview(bytearray(1))):
+                # A chunked body longer than what is left of the upload: refuse all of it.
+                failure = errors.TooLarge()
+        except (ClientDisconnected, IncompleteBody):
+            failure = errors.UploadIncomplete()
+        except storage.StorageFull:
+            failure = errors.StorageFull()
 
-    # With Upload-Checksum, only a whole chunk that matches it is kept: a cut-off one
-    # cannot be checked. Without it, whatever arrived is kept (it is fsynced).
-    checksum_ok = chunk_hash is None or (
-        failure is None and chunk.checksum is not None and chunk_hash.digest() == chunk.checksum[1]
-    )
-    too_long = isinstance(failure, errors.TooLarge)
-    if too_long or not checksum_ok:
-        if end != start:
-            store.truncate_partial(upload.id, start)
+        # With Upload-Checksum, only a whole chunk that matches it is kept: a cut-off
+        # one cannot be checked. Without it, whatever arrived is kept (it is durable:
+        # fsynced on disk, or stored as a piece in the bucket).
+        checksum_ok = chunk_hash is None or (
+            failure is None
+            and chunk.checksum is not None
+            and chunk_hash.digest() == chunk.checksum[1]
+        )
+        too_long = isinstance(failure, errors.TooLarge)
+        if too_long or not checksum_ok:
+            store.drop_chunk(upload.id, start)
             end = start
-        if failure is None:
-            failure = errors.ChunkChecksumMismatch()
+            if failure is None:
+                failure = errors.ChunkChecksumMismatch()
+        else:
+            try:
+                end = store.keep_chunk(upload.id)
+            except storage.StorageFull:
+                store.drop_chunk(upload.id, start)
+                end, failure = start, errors.StorageFull()
+    except FileNotFoundError:  # cannot happen under the lock; be explicit, not wrong
+        raise errors.UploadNotFound() from None
+    except BaseException:
+        store.drop_chunk(upload.id, start)  # nothing half-kept (a local spool file)
+        raise
 
     expires_at = _touch(upload) if end > start else upload.expires_at
     if failure is not None:
@@ -366,16 +418,11 @@ def _complete(upload: Upload, media: Media, sha256: str | None = None) -> None:
     is raised: the client creates the upload again.
     """
     store = media_store()
-    path = store.partial_path(upload.id)
-    if sha256 is None:
-        size, sha256, head_bytes = store.hash_file(path)
-    else:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            head_bytes = fh.read(4096)
+    staged = store.stage_partial(upload.id, sha256)
     try:
-        verify(media, size, sha256, head_bytes)
+        verify(media, staged.size, staged.sha256, staged.head)
     except errors.DomainError:
+        store.discard(staged)
         store.remove_partial(upload.id)
         db.session.execute(sa.delete(Upload).where(Upload.id == upload.id))
         db.session.commit()
@@ -383,8 +430,11 @@ def _complete(upload: Upload, media: Media, sha256: str | None = None) -> None:
     # Objects loaded before the upload streamed may be stale (another request may
     # have received this media item meanwhile); accept_file must see the rows as now.
     db.session.expire_all()
-    accept_file(media.id, store, Staged(path=path, size=size, sha256=sha256, head=head_bytes))
+    accept_file(media.id, store, staged)
     db.session.execute(
         sa.update(Upload).where(Upload.id == upload.id).values(completed_at=utcnow())
     )
     db.session.commit()
+    # The bytes are evidence now (on disk the partial file was renamed to its blob; in
+    # a bucket they were copied): the upload's pieces go.
+    store.remove_partial(upload.id)

@@ -148,6 +148,17 @@ class Transport:
         self.token = body["token"]
         return body["device_id"], body["token"]
 
+    def put_device_key(self, spki: str) -> bool:
+        """Register this device's public key (PROTOCOL §3.1a); False: the device already
+        holds another key (``device_key_conflict``)."""
+        resp = self._call("PUT", self.url("/api/v1/devices/key"), json={"spki": spki})
+        if resp.status_code in (200, 201):
+            return True
+        if resp.status_code == 409 and problem_code(resp) == "device_key_conflict":
+            return False
+        raise_for(resp)
+        return False
+
     def officer_login(self, username: str, password: str) -> dict[str, Any]:
         """An officer's device token (PROTOCOL §3.3a): ``{device_id, token, officer}``."""
         resp = self._call(
@@ -183,7 +194,7 @@ class Transport:
     # -- tus ---------------------------------------------------------------------------
 
     def create_upload(self, report_id: str, media_id: str, size: int) -> tuple[str, int]:
-        """Create (or find: creation is idempotent per media) the upload; (url, offset)."""
+        """Create the upload (offset 0, or its length when already received); (url, offset)."""
         meta = ",".join(
             f"{k} {base64.b64encode(v.encode()).decode()}"
             for k, v in (("report_id", report_id), ("media_id", media_id))

@@ -18,6 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from .. import seal
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS reports (
@@ -42,6 +46,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS media_by_file ON media(path, sha256);
 """
 
 STATES = ("saved", "registering", "uploading", "sent", "attention")
+APP_VERSION = "roadwatch-sync/1"
 
 
 @dataclass
@@ -62,6 +67,8 @@ class Outbox:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        # The device key that seals every queued report (PROTOCOL §3.2a), made on first use.
+        self.key_path = self.path.with_name(self.path.name + ".key.pem")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -123,12 +130,18 @@ class Outbox:
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     (media_id, report_id, str(path), sha, size, ct),
                 )
-            sealed = json.dumps({**body, "media": media_decl}, ensure_ascii=False)
+            full = {**body, "media": media_decl}
+            full["signature"] = seal.seal(self.signing_key(), report_id, full, APP_VERSION)
+            sealed = json.dumps(full, ensure_ascii=False)
             db.execute(
                 "INSERT INTO reports(report_id, body, state) VALUES (?, ?, 'saved')",
                 (report_id, sealed),
             )
         return report_id
+
+    def signing_key(self) -> ec.EllipticCurvePrivateKey:
+        """This outbox's device key (``<outbox>.key.pem``, mode 0600), made when missing."""
+        return seal.load_or_create_key(self.key_path)[0]
 
     # -- reading and state ---------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import seal
 from .http import Backoff, NeedsAttention, RetryLater, Transport
 from .outbox import Outbox
 from .tus import upload_media
@@ -38,7 +39,9 @@ class Pusher:
             device_id, token = transport.register()
             outbox.set("device_id", device_id)
             outbox.set("token", token)
-        return cls(outbox, transport, **kw)
+        pusher = cls(outbox, transport, **kw)
+        pusher.register_key()
+        return pusher
 
     @classmethod
     def login(cls, outbox: Outbox, server: str, username: str, password: str, **kw) -> Pusher:
@@ -55,7 +58,23 @@ class Pusher:
         outbox.set("token", body["token"])
         outbox.set("username", username)
         outbox.set("officer_name", body["officer"]["display_name"])
-        return cls(outbox, transport, **kw)
+        pusher = cls(outbox, transport, **kw)
+        pusher.register_key()
+        return pusher
+
+    def register_key(self) -> None:
+        """Register the outbox's signing key with its device, once per device (§3.1a).
+
+        A device that holds another key (the key file was lost and made again) keeps
+        working: the server flags its reports ``signature_invalid``; register a new
+        device (a new outbox) to seal again."""
+        device_id = self.outbox.get("device_id")
+        if device_id is None or self.outbox.get("key_device_id") == device_id:
+            return
+        if self.transport.put_device_key(seal.public_spki(self.outbox.signing_key())):
+            self.outbox.set("key_device_id", device_id)
+        else:
+            self.say("this device holds another signing key: reports will be flagged")
 
     def pending(self) -> list[str]:
         return [r["report_id"] for r in self.outbox.reports(("saved", "registering", "uploading"))]

@@ -33,6 +33,7 @@ CHROMIUM_LAUNCH: dict[str, Any] = {"executable_path": CHROMIUM, "args": CHROMIUM
 HANOI = {"latitude": 21.028511, "longitude": 105.804817, "accuracy": 8}
 VN = timezone(timedelta(hours=7))
 PHONE = {"width": 390, "height": 844}
+WELCOME_SEEN = "rw-welcome-seen"  # localStorage key of pwa/js/screens/welcome.js
 
 # Browser tests run on one database backend only.
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -50,8 +51,14 @@ def publish_screenshot(screenshots_dir: Path, name: str) -> None:
         shutil.copy(screenshots_dir / name, DOC_SCREENSHOTS / name)
 
 
-def phone_context_options(base_url: str, *, geolocation: bool = True) -> dict[str, Any]:
-    """A 390x844 touch phone in Vietnam; location allowed (at Hà Nội) or never granted."""
+def phone_context_options(
+    base_url: str, *, geolocation: bool = True, first_visit: bool = False
+) -> dict[str, Any]:
+    """A 390x844 touch phone in Vietnam; location allowed (at Hà Nội) or never granted.
+
+    The first-visit screen (pwa/js/screens/welcome.js) is already dismissed, so the
+    form shows first, unless ``first_visit``.
+    """
     options: dict[str, Any] = {
         "base_url": base_url,
         "viewport": PHONE,
@@ -66,6 +73,10 @@ def phone_context_options(base_url: str, *, geolocation: bool = True) -> dict[st
     if geolocation:
         options["permissions"].append("geolocation")
         options["geolocation"] = HANOI
+    if not first_visit:
+        seen = [{"name": WELCOME_SEEN, "value": "1"}]
+        origins = [{"origin": base_url.rstrip("/"), "localStorage": seen}]
+        options["storage_state"] = {"cookies": [], "origins": origins}
     return options
 
 

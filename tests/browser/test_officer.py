@@ -1,8 +1,11 @@
 """A patrol officer signs in on the PWA: reports captured then go under the officer's
 token and name; one captured before, as a citizen, still goes under the phone's own
-token; signing out is refused while an officer's report is unsent."""
+token. On a shared phone, signing out hides the officer's reports from "My reports"
+at once; one not sent yet stays queued and is sent under the officer's token."""
 
 from __future__ import annotations
+
+import time
 
 import sqlalchemy as sa
 
@@ -69,25 +72,66 @@ def test_officer_sign_in_capture_and_sign_out(phone, rw_server, screenshots_dir)
     officer_report = app.capture([file_payload("b.jpg", photo(70_000, seed=12))])
     assert app.report(officer_report)["body"]["reporter"]["kind"] == "officer"
 
-    # Unsent officer report: signing out is refused, the officer stays signed in.
+    # Shared phone: signing out with an unsent officer report is allowed; the report
+    # leaves "My reports" at once but stays queued under the officer's token.
     page.locator("nav.tabs a[data-tab=settings]").click()
     page.locator("#officer-signout").click()
-    refusal = page.locator("#officer-out-err")
-    refusal.wait_for(state="visible")
-    assert "chưa gửi" in refusal.inner_text()
-    assert page.locator("#officer-signed").is_visible()
+    page.wait_for_selector("#officer-login:not([hidden])")
+    toast = page.locator("#toast")
+    toast.wait_for(state="visible")
+    assert "vẫn được tự gửi" in toast.inner_text()
+    app.show_reports()
+    app.item(officer_report).wait_for(state="detached")
+    app.item(citizen_report).wait_for()
+    assert page.locator("#badge").is_hidden()  # nothing of the citizen's is waiting
+    page.goto(f"/#report/{officer_report}")  # not even by its address
+    page.wait_for_selector("#detail p.empty")
+    assert app.report(officer_report)["phase"] == "saved"
 
     phone.set_offline(False)
-    app.show_reports()
-    app.wait_state(officer_report, "sent")
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_phase(page, app, officer_report, "sent")
     assert stored(rw_server.app) == {
         citizen_report: ("citizen", None),
         officer_report: ("officer", "Thiếu úy Trần Văn Cảnh"),
     }
-
-    page.locator("nav.tabs a[data-tab=settings]").click()
-    page.locator("#officer-signout").click()
-    page.wait_for_selector("#officer-login:not([hidden])")
+    app.show_reports()
+    assert app.item(officer_report).count() == 0
+    # The officer's token is forgotten once nothing of theirs is left to send.
+    page.wait_for_function(f"({SIGNED_OUT_META})().then((v) => !v || v.length === 0)")
     page.locator("nav.tabs a[data-tab=capture]").click()
     assert page.locator("#officer-line").is_hidden()
     assert page.locator("#sec-named").is_visible()
+
+    # The same officer signing in again sees their reports again.
+    sign_in(page, "canh", PASSWORD)
+    page.wait_for_selector("#officer-signed:not([hidden])")
+    app.show_reports()
+    app.item(officer_report).wait_for()
+    page.locator("nav.tabs a[data-tab=settings]").click()
+    page.locator("#officer-signout").click()
+    page.wait_for_selector("#officer-login:not([hidden])")
+    app.show_reports()
+    app.item(officer_report).wait_for(state="detached")
+    app.item(citizen_report).wait_for()
+
+
+SIGNED_OUT_META = """async () => {
+    const db = await new Promise((ok, ko) => {
+        const req = indexedDB.open('roadwatch');
+        req.onsuccess = () => ok(req.result);
+        req.onerror = () => ko(req.error);
+    });
+    return await new Promise((ok) => {
+        const req = db.transaction('meta').objectStore('meta').get('officers_signed_out');
+        req.onsuccess = () => { db.close(); ok(req.result?.value); };
+    });
+}"""
+
+
+def wait_phase(page, app: App, report_id: str, phase: str, timeout_s: float = 30) -> None:
+    """Until the stored record (IndexedDB) reaches ``phase``: the list no longer shows it."""
+    deadline = time.monotonic() + timeout_s
+    while app.report(report_id)["phase"] != phase:
+        assert time.monotonic() < deadline, app.report(report_id)
+        page.wait_for_timeout(100)

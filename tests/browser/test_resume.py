@@ -15,6 +15,7 @@ from server.services.evidence import media_store
 from tests.browser.pages import (
     BROWSER,
     CHROMIUM_LAUNCH,
+    WELCOME_SEEN,
     App,
     file_payload,
     phone_context_options,
@@ -47,11 +48,15 @@ def browser_pids(user_data_dir: Path) -> list[int]:
 
 
 def launch(playwright_driver, user_data_dir: Path, url: str):
-    return playwright_driver.chromium.launch_persistent_context(
-        str(user_data_dir),
-        **CHROMIUM_LAUNCH,
-        **phone_context_options(url, geolocation=True),
+    options = phone_context_options(url, geolocation=True)
+    # A persistent profile takes no storage_state: the first-visit screen is dismissed
+    # by an init script instead.
+    options.pop("storage_state", None)
+    context = playwright_driver.chromium.launch_persistent_context(
+        str(user_data_dir), **CHROMIUM_LAUNCH, **options
     )
+    context.add_init_script(f"try {{ localStorage.setItem('{WELCOME_SEEN}', '1') }} catch {{}}")
+    return context
 
 
 def throttle_upload(page, bytes_per_s: int) -> None:

@@ -11,6 +11,7 @@
 import { CHUNK_SIZE, CHUNKS, META, REPORTS, openOutbox } from './db.js';
 import { newRecord, putBody, uuidv7 } from './serialize.js';
 import { streamingSha256 } from '../hash.js';
+import { sealRecord } from '../signing.js';
 
 export const CHANNEL = 'rw-outbox';
 // Write this many bytes per transaction: a video never sits whole in memory.
@@ -59,6 +60,7 @@ export async function saveCapture(fields, files, { id = uuidv7(), hashes = [] } 
       if ((await hashStored(db, media)) !== media.sha256) throw new CaptureError('verify_failed');
     }
     performance.mark?.('rw-save-verified');
+    record.signature = await sealRecord(record); // sealed at capture (signing.js, §3.2a)
     record.phase = 'saved';
     record.savedAt = Date.now();
     // The seal is flushed to disk (and with it the chunks written before it).

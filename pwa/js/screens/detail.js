@@ -3,7 +3,7 @@
  * server's verdict, and what the user can do: retry, re-send under new ids, free the
  * space of a sent report, delete an unsent one.
  */
-import { formatBytes, formatTime, t } from '../i18n.js';
+import { formatBytes, formatTime, locale, t } from '../i18n.js';
 import { deleteReport, getReport, mediaBlob, purgeSentMedia, rekeyReport, updateReport } from '../outbox/queue.js';
 import { displayState } from '../outbox/serialize.js';
 import { runSync } from '../triggers.js';
@@ -27,11 +27,40 @@ function mediaItem(record, m) {
     item.append(img);
   } else item.append(el('div', { class: 'video-thumb', text: m.content_type.startsWith('video/') ? '▶' : '' }));
   const pct = m.size ? Math.floor((100 * (m.received ? m.size : m.offset || 0)) / m.size) : 0;
+  const n = record.media.indexOf(m) + 1;
   item.append(el('div', { class: 'media-meta' },
-    el('span', { class: 'name', text: `${m.content_type} · ${formatBytes(m.size)}` }),
-    el('span', { class: 'hint mono', text: `SHA-256 ${m.sha256.slice(0, 16)}…` }),
+    el('span', { class: 'name', text: `${t('f_file', { n })} · ${formatBytes(m.size)}` }),
     el('span', { class: m.received ? 'ok' : 'hint', text: record.purged ? t('media_purged') : m.received ? `✓ ${t('media_received')}` : t('media_pending', { n: pct }) })));
   return item;
+}
+
+const row = (label, value, cls) =>
+  (value ? el('div', { class: cls ? `kv ${cls}` : 'kv' }, el('dt', { text: label }), el('dd', { text: value })) : null);
+
+/** Who handles the report: the police unit the server named, else its district. */
+function unitText(record) {
+  const srv = record.server;
+  if (srv?.police_unit?.name) return srv.police_unit.name;
+  if (srv?.district?.name) {
+    return t('unit_district', { district: srv.district.name, province: srv.district.province || '' }).replace(/, $/, '');
+  }
+  if (srv?.code) return t('unit_unrouted'); // stored, waiting in the unrouted queue
+  return t('unit_pending');
+}
+
+/** SHA-256, MIME type and exact byte counts, folded away (issue 14). */
+function technicalFold(record) {
+  const nf = new Intl.NumberFormat(locale());
+  const files = record.media.map((m, i) => el('div', { class: 'tech-file' },
+    el('h4', { text: t('f_file', { n: i + 1 }) }),
+    el('dl', {},
+      row(t('f_mime'), m.content_type),
+      row(t('f_bytes'), t('bytes_exact', { n: nf.format(m.size) })),
+      row('SHA-256', m.sha256, 'kv-hash'))));
+  return el('details', { class: 'tech' },
+    el('summary', { text: t('tech_title') }),
+    el('dl', {}, row(t('f_id'), record.id, 'kv-hash')),
+    ...files);
 }
 
 function actionButtons(record, shown) {
@@ -54,17 +83,27 @@ function actionButtons(record, shown) {
 function fieldList(record) {
   const b = record.body;
   const loc = b.location;
-  const row = (label, value) => (value ? el('div', { class: 'kv' }, el('dt', { text: label }), el('dd', { text: value })) : null);
   const named = record.named ?? Boolean(b.reporter.name || b.reporter.national_id || b.reporter.phone);
+  const received = record.server?.received_at;
   return el('dl', {},
     row(t('f_violation'), violationName(b.violation)),
     row(t('f_vehicle'), t(`vc_${b.vehicle_class}`)),
     row(t('f_desc'), b.vehicle_description),
     row(t('f_note'), b.note),
-    row(t('f_time'), formatTime(new Date(b.captured_at))),
+    row(t('f_violation_time'), formatTime(new Date(b.captured_at)), 'kv-violation-time'),
+    row(t('f_saved_time'), formatTime(new Date(record.savedAt || record.createdAt)), 'kv-saved-time'),
+    received ? row(t('f_received_time'), formatTime(new Date(received)), 'kv-received-time') : null,
     row(t('f_location'), `${loc.lat.toFixed(5)}, ${loc.lon.toFixed(5)}` + (loc.accuracy_m ? ` (±${Math.round(loc.accuracy_m)} m)` : '') + ` · ${t(`src_${loc.source}`)}`),
-    row(t('f_named'), t(named ? 'yes' : 'no')),
-    row(t('f_id'), record.id));
+    row(t('f_unit'), unitText(record), 'kv-unit'),
+    row(t('f_named'), t(named ? 'yes' : 'no')));
+}
+
+/** The short code a person quotes (from the server), or when it will come. */
+function codeLine(record) {
+  const code = record.server?.code;
+  return el('p', { class: 'report-code' },
+    el('span', { class: 'report-code-label', text: `${t('f_code')}: ` }),
+    code ? el('strong', { class: 'mono code-value', text: code }) : el('span', { class: 'hint', text: t('code_pending') }));
 }
 
 /** Render the report `id` (a dash if it is not on the phone). */
@@ -72,7 +111,7 @@ export async function renderDetail(id) {
   const record = await getReport(id);
   const root = $('#detail');
   for (const url of detailUrls.splice(0)) URL.revokeObjectURL(url);
-  if (!record) {
+  if (!record || record.hidden) { // a signed-out officer's report is not shown (officer.js)
     root.replaceChildren(el('p', { class: 'empty', text: '—' }));
     return;
   }
@@ -80,6 +119,10 @@ export async function renderDetail(id) {
   const attention = shown === 'attention';
   const help = REKEY_CODES.has(record.attention?.code) ? 'attention_help_rekey' : 'attention_help';
   const actions = actionButtons(record, shown);
+  // A live re-render (sending progress) keeps the technical fold as the user left it.
+  const techOpen = root.querySelector(`[data-report-id="${record.id}"] details.tech`)?.open;
+  const fold = technicalFold(record);
+  fold.open = Boolean(techOpen);
   root.replaceChildren(
     el('div', { class: 'card detail', 'data-report-id': record.id, 'data-state': shown },
       el('div', { class: 'item-top' },
@@ -87,10 +130,12 @@ export async function renderDetail(id) {
         el('span', { class: `pill pill-${shown}`, text: stateLine(record, shown) })),
       attention ? el('p', { class: 'sub sub-attention', text: `${whyText(record.attention)} ${t(help)}` }) : null,
       attention ? actions : null,
+      codeLine(record),
       serverBlock(record),
       fieldList(record),
       el('h3', { text: t('f_media') }),
       el('ul', { class: 'media-list detail-media' }, ...record.media.map((m) => mediaItem(record, m))),
+      fold,
       el('p', { class: 'sealed', text: t('sealed_note') }),
       attention ? null : actions),
   );

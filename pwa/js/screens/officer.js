@@ -1,11 +1,12 @@
 /**
  * Patrol officers in Settings (PROTOCOL §3.3a): the sign-in form, who is signed in,
- * and signing out (refused while the officer's reports are unsent).
+ * and signing out (the officer's reports leave the list; unsent ones are still sent).
  */
 import { has, t } from '../i18n.js';
 import { officerCreds, signIn, signOut } from '../officer.js';
 import { state } from '../state.js';
 import { $ } from '../ui/dom.js';
+import { toast } from '../ui/toast.js';
 import { refreshPush } from './push.js';
 
 /** Read the signed-in officer and tell the capture form whose name it captures under. */
@@ -49,14 +50,10 @@ async function submitSignIn(form, error) {
 
 async function signOutClicked() {
   const unsent = await signOut();
-  const out = $('#officer-out-err');
-  out.hidden = !unsent;
-  if (unsent) {
-    out.textContent = t('officer_unsent', { n: unsent });
-    return;
-  }
   await renderOfficer();
   refreshPush();
+  // Shown after the sign-out: the officer's reports left the list but are still sent.
+  if (unsent) toast(t('officer_signed_out_unsent', { n: unsent }), { ms: 8000 });
 }
 
 /** The sign-in form and the sign-out button. */

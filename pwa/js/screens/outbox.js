@@ -13,6 +13,8 @@ import { isActive, plateText, serverBlock, stateLine, violationName, whyText } f
 const thumbUrls = new Map(); // report id -> object URL of its thumbnail (kept for the page)
 
 const waitingToSend = (r) => r.phase === 'saved' || r.phase === 'uploading';
+// A signed-out officer's reports are not shown (they are still sent: officer.js).
+const shown = (r) => !r.hidden;
 
 /** The hint under an item: why it waits, or when it is tried again. */
 function subLine(record, shown) {
@@ -55,7 +57,9 @@ function outboxItem(record) {
           el('strong', { class: 'plate', text: plateText(record) }),
           el('span', { class: `pill pill-${shown}`, text: stateLine(record, shown) })),
         el('div', { class: 'item-violation', text: violationName(record.body.violation) }),
-        el('div', { class: 'hint', text: formatTime(new Date(record.createdAt)) }),
+        record.server?.code ? el('div', { class: 'item-code' },
+          el('span', { text: `${t('f_code')}: ` }), el('span', { class: 'mono', text: record.server.code })) : null,
+        el('div', { class: 'hint item-time', text: t('list_violation_time', { time: formatTime(new Date(record.body.captured_at)) }) }),
         shown === 'sending' ? progressBar(progress(record).percent) : null,
         sub ? el('div', { class: `sub sub-${shown}`, text: sub }) : null,
         serverBlock(record))));
@@ -63,7 +67,7 @@ function outboxItem(record) {
 
 /** The number on the "My reports" tab: reports not sent yet, or needing attention. */
 export async function renderBadge() {
-  const records = await listReports();
+  const records = (await listReports()).filter(shown);
   const waiting = records.filter((r) => waitingToSend(r) || r.phase === 'attention').length;
   const badge = $('#badge');
   badge.hidden = waiting === 0;
@@ -72,7 +76,7 @@ export async function renderBadge() {
 
 /** Render the list, the queue summary and the storage line. */
 export async function renderOutbox() {
-  const records = (await listReports()).filter((r) => r.phase !== 'capturing');
+  const records = (await listReports()).filter((r) => r.phase !== 'capturing' && shown(r));
   $('#outbox').replaceChildren(...records.map(outboxItem));
   $('#outbox-empty').hidden = records.length > 0;
   const waiting = records.filter(waitingToSend).length;

@@ -48,6 +48,7 @@ export function bindSettings() {
     });
   }
   bindOfficer();
+  $('#welcome-again').addEventListener('click', () => import('./welcome.js').then((m) => m.showWelcome()));
   $('#persist-btn').addEventListener('click', async () => {
     await navigator.storage?.persist?.();
     renderSettings();

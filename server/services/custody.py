@@ -1,0 +1,264 @@
+"""The evidence custody trail: a hash chain a court can check (issue 16, item 3).
+
+Every status event of a report, every reviewer's decision, split, merge and forward,
+every identity reveal and every evidence receipt appends one entry
+(:class:`server.models.CustodyEntry`) in the transaction that records the event, so an
+event and its entry commit together or not at all. Three places append:
+
+* :mod:`.status` (``set_status`` and ``record_new_report``): kind ``status``, subject the
+  report, content ``{report_id, status, reason_code, actor}``;
+* :func:`.accounts.audit`, for every audit entry about a case or a report (decisions,
+  penalty numbers, reopenings, splits, forwards, merges, reveals): kind the audit action,
+  subject the case (else the report), content ``{action, actor_id, case_id, report_id,
+  detail}`` (``detail`` is a coded reason, a penalty number, district codes or case ids);
+* :func:`.evidence.mark_received`: kind ``evidence_received``, subject the media item,
+  content ``{report_id, media_id, case_id, sha256, size, content_type}``.
+
+Content holds ids, codes and the acting console user's id or name, never an informant's
+identity.
+
+**The hash.** ``hash = SHA-256(canonical)``, hex, where ``canonical`` is the UTF-8 JSON
+object ``{"at", "content", "kind", "prev_hash", "seq", "subject"}`` with sorted keys, no
+whitespace (``separators=(",", ":")``), non-ASCII characters as themselves; ``at`` is the
+UTC time as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, ``content`` the JSON value itself, and
+``prev_hash`` the previous entry's hash (64 zeros before the first entry, seq 1).
+
+**Serialised.** Appends take the status feed's lock (:func:`.status.lock_feed`: a
+PostgreSQL advisory lock held to the end of the transaction; SQLite serialises every
+writer with ``BEGIN IMMEDIATE``) before they read the head, so two transactions never
+append after the same entry and the chain never forks; ``seq`` is the primary key, so a
+fork could not be stored anyway. It is the same lock as the feed's because status events
+and chain entries are written in one transaction in either order; one lock cannot
+deadlock against itself. Append last, just before the commit, after any case or report
+lock (as status events are).
+
+**Anchoring.** The chain alone cannot show that its newest entries were cut off, or
+that the whole chain was rewritten consistently. Its head (seq and hash) is printed in
+the yearly review workbook and by ``flask --app wsgi audit head``; ``audit verify
+--anchor SEQ:HASH`` checks that an earlier printed head is still in the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import CustodyEntry, utcnow
+
+GENESIS = "0" * 64
+_CHAIN = CustodyEntry.__table__
+_HEAD = sa.select(_CHAIN.c.seq, _CHAIN.c.hash).order_by(_CHAIN.c.seq.desc()).limit(1)
+_INSERT = sa.insert(_CHAIN)
+VERIFY_BATCH = 1000
+_ANCHOR = re.compile(r"([0-9]{1,18}):([0-9a-f]{64})")
+
+
+@dataclass(frozen=True)
+class Head:
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+
+@dataclass(frozen=True)
+class Broken:
+    """The first entry that does not match: its seq and why."""
+
+    seq: int
+    reason: str  # missing, bad_content, bad_link, bad_hash, anchor_mismatch, anchor_missing
+
+
+@dataclass(frozen=True)
+class Verdict:
+    entries: int
+    head: Head
+    broken: Broken | None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def at_text(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entry_hash(
+    prev_hash: str, seq: int, kind: str, subject: str | None, content: Any, at: datetime
+) -> str:
+    """The SHA-256 (hex) of an entry's canonical encoding (see the module's docstring)."""
+    canonical = canonical_json(
+        {
+            "at": at_text(at),
+            "content": content,
+            "kind": kind,
+            "prev_hash": prev_hash,
+            "seq": seq,
+            "subject": subject,
+        }
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def lock_chain() -> None:
+    """Serialise appends to the end of this transaction (the feed's lock)."""
+    from .status import lock_feed
+
+    lock_feed()
+
+
+def append(
+    kind: str,
+    subject: str | None,
+    content: Mapping[str, Any],
+    *,
+    locked: bool = False,
+) -> Head:
+    """Append one entry in the current transaction (not committed); returns it as a head.
+
+    ``locked``: the caller already holds the feed's lock in this transaction.
+    """
+    if not locked:
+        lock_chain()
+    conn = db.session.connection()
+    last = conn.execute(_HEAD).first()
+    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    at = utcnow()
+    body = dict(content)
+    digest = entry_hash(prev, seq, kind, subject, body, at)
+    conn.execute(
+        _INSERT,
+        {
+            "seq": seq,
+            "kind": kind,
+            "subject": subject,
+            "content": canonical_json(body),
+            "at": at,
+            "prev_hash": prev,
+            "hash": digest,
+        },
+    )
+    return Head(seq, digest)
+
+
+def head() -> Head:
+    """The newest entry (seq 0 and 64 zeros for an empty chain)."""
+    last = db.session.connection().execute(_HEAD).first()
+    return Head(last.seq, last.hash) if last else Head(0, GENESIS)
+
+
+def _check(row: Any, expected_seq: int, prev: str) -> str | None:
+    """Why ``row`` does not continue the chain after ``prev``, or None."""
+    if row.seq != expected_seq:
+        return "missing"
+    try:
+        content = json.loads(row.content)
+    except (TypeError, ValueError):
+        return "bad_content"
+    if row.prev_hash != prev:
+        return "bad_link"
+    if entry_hash(prev, row.seq, row.kind, row.subject, content, row.at) != row.hash:
+        return "bad_hash"
+    return None
+
+
+def verify(anchor: Head | None = None) -> Verdict:
+    """Walk the chain from seq 1; the verdict names the first entry that does not match.
+
+    A missing entry is named by its seq (the one the chain expected next). With
+    ``anchor`` (an earlier printed head), its entry must still be there with that hash.
+    """
+    conn = db.session.connection()
+    prev, expected, count = GENESIS, 1, 0
+    current = Head(0, GENESIS)
+    anchored = anchor is None or anchor.seq == 0
+    after = 0
+    while True:
+        rows = conn.execute(
+            sa.select(_CHAIN).where(_CHAIN.c.seq > after).order_by(_CHAIN.c.seq).limit(VERIFY_BATCH)
+        ).all()
+        for row in rows:
+            reason = _check(row, expected, prev)
+            if reason is not None:
+                return Verdict(count, current, Broken(expected, reason))
+            if anchor is not None and row.seq == anchor.seq:
+                if row.hash != anchor.hash:
+                    return Verdict(count, current, Broken(row.seq, "anchor_mismatch"))
+                anchored = True
+            prev, expected, count = row.hash, expected + 1, count + 1
+            current = Head(row.seq, row.hash)
+            after = row.seq
+        if len(rows) < VERIFY_BATCH:
+            break
+    if not anchored:
+        return Verdict(count, current, Broken(anchor.seq, "anchor_missing"))  # type: ignore[union-attr]
+    return Verdict(count, current, None)
+
+
+def parse_anchor(text: str) -> Head:
+    """``SEQ:HASH`` as printed by ``audit head``; ValueError otherwise."""
+    match = _ANCHOR.fullmatch(text.strip().lower())
+    if match is None:
+        raise ValueError("expected SEQ:HASH (as printed by `audit head`)")
+    return Head(int(match.group(1)), match.group(2))
+
+
+# ------------------------------------------------------------------ what each event says
+
+
+def status_event(
+    report_id: str, status: str, reason_code: str | None, actor: str, *, locked: bool
+) -> Head:
+    content = {"report_id": report_id, "status": status, "reason_code": reason_code}
+    return append("status", report_id, {**content, "actor": actor}, locked=locked)
+
+
+def audit_event(
+    action: str,
+    actor_id: int | None,
+    case_id: str | None,
+    report_id: str | None,
+    detail: str | None,
+) -> Head:
+    content = {
+        "action": action,
+        "actor_id": actor_id,
+        "case_id": case_id,
+        "report_id": report_id,
+        "detail": detail,
+    }
+    return append(action, case_id or report_id, content)
+
+
+def evidence_received(
+    *,
+    report_id: str,
+    media_id: str,
+    case_id: str | None,
+    sha256: str,
+    size: int,
+    content_type: str,
+) -> Head:
+    content = {
+        "report_id": report_id,
+        "media_id": media_id,
+        "case_id": case_id,
+        "sha256": sha256,
+        "size": size,
+        "content_type": content_type,
+    }
+    return append("evidence_received", media_id, content)
