@@ -37,11 +37,11 @@ FLAG_OF = {"unsigned": "unsigned", "invalid": "signature_invalid"}
 SIGNATURE_FLAGS = frozenset(FLAG_OF.values())
 
 
-class KeyInvalid(errors.ValidationFailed):
-    """The public key is not an ECDSA P-256 key in SPKI or JWK form."""
-
-    def __init__(self) -> None:
-        super().__init__({"public_key": ["Must be an ECDSA P-256 public key (SPKI or JWK)."]})
+def KeyInvalid() -> errors.ValidationFailed:  # noqa: N802 (raised like an exception class)
+    """The public key is not an ECDSA P-256 key in SPKI or JWK form: a 422 naming it."""
+    return errors.ValidationFailed(
+        {"public_key": ["Must be an ECDSA P-256 public key (SPKI or JWK)."]}
+    )
 
 
 def _b64(text: str) -> bytes:
