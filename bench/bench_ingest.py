@@ -78,6 +78,12 @@ def plate_of(n: int) -> str:
     return f"{10 + n % 89:02d}{LETTERS[(n // 89) % 20]}-{n % 1000:03d}.{(n // 1000) % 100:02d}"
 
 
+def report_code(n: int) -> str:
+    """A distinct 8-character report code for n (server/services/report_codes.py's alphabet)."""
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    return "".join(alphabet[(n >> (5 * k)) & 31] for k in range(8))
+
+
 def compact(plate: str) -> str:
     return plate.replace("-", "").replace(".", "")
 
@@ -190,6 +196,7 @@ class Dataset:
             reports.append(
                 dict(
                     id=self.ids[i],
+                    code=report_code(i),
                     device_id=device_id,
                     body_digest="0" * 64,
                     violation=VIOLATIONS[self.violation[i]],

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .commands import audit, districts, push, uploads, users
+from .commands import audit, districts, push, stats, uploads, users
 
 
 def init_app(app: Flask) -> None:
     """Register the command groups of each area."""
-    for module in (uploads, districts, push, users, audit):
+    for module in (uploads, districts, push, users, audit, stats):
         app.cli.add_command(module.cli)
     app.cli.add_command(push.push_worker)

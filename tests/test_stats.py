@@ -37,7 +37,7 @@ from flask import Flask
 
 from server.extensions import db
 from server.models import Case, Device, Report, StatusEvent
-from server.services import accounts, stats
+from server.services import accounts, stats, stats_rollup
 from server.services.stats import Period, PeriodError
 
 LOCAL = timedelta(hours=7)
@@ -161,6 +161,13 @@ def build_fixture(app: Flask) -> dict[str, str]:
     return ids
 
 
+# Every count is asked of the definitions in server.services.stats (straight from the
+# base tables) and of the rollups the dashboard reads (server.services.stats_rollup).
+@pytest.fixture(params=["direct", "rollup"])
+def counted(request: pytest.FixtureRequest):
+    return stats if request.param == "direct" else stats_rollup
+
+
 def scope_of(username: str) -> set[str] | None:
     return accounts.districts_of(accounts.get_by_username(username))
 
@@ -241,20 +248,20 @@ SCOPES = {
 
 
 @pytest.mark.parametrize("username", list(SCOPES))
-def test_counts_per_scope_equal_the_hand_computed_table(app: Flask, username: str) -> None:
+def test_counts_per_scope_equal_the_hand_computed_table(app: Flask, counted, username: str) -> None:
     build_fixture(app)
     reports, cases, rep_by_district, case_by_district = SCOPES[username]
     with app.app_context():
-        s = stats.summary(scope_of(username), NINE_MONTHS)
+        s = counted.summary(scope_of(username), NINE_MONTHS)
     assert (s.reports.total, s.cases.total) == (reports, cases)
     assert s.reports.by_district == rep_by_district
     assert s.cases.by_district == case_by_district
 
 
-def test_every_dimension_for_all_districts(app: Flask) -> None:
+def test_every_dimension_for_all_districts(app: Flask, counted) -> None:
     build_fixture(app)
     with app.app_context():
-        s = stats.summary(None, NINE_MONTHS)
+        s = counted.summary(None, NINE_MONTHS)
     r, c = s.reports, s.cases
     assert r.by_violation == {"PARK_SIDEWALK_ROADWAY": 6, "RED_LIGHT": 2}
     # r4 at 00:30 local on 1 March is 28 February in UTC: it counts in March.
@@ -292,10 +299,10 @@ def test_repeat_offenders_are_plates_with_two_verified_cases(
         assert [(o.plate_display, o.cases) for o in found] == [("30A-111.11", cases)]
 
 
-def test_the_same_period_a_year_earlier_side_by_side(app: Flask) -> None:
+def test_the_same_period_a_year_earlier_side_by_side(app: Flask, counted) -> None:
     build_fixture(app)
     with app.app_context():
-        both = stats.compare(scope_of("rev_006"), NINE_MONTHS)
+        both = counted.compare(scope_of("rev_006"), NINE_MONTHS)
     assert both.previous.period == Period(date(2025, 1, 1), date(2025, 9, 30))
     assert (both.previous.reports.total, both.previous.cases.total) == (2, 2)
     months = both.aligned_months()
@@ -304,10 +311,10 @@ def test_the_same_period_a_year_earlier_side_by_side(app: Flask) -> None:
     assert both.previous.times.count == 1 and both.previous.times.median_hours == 5
 
 
-def test_an_empty_scope_counts_nothing(app: Flask) -> None:
+def test_an_empty_scope_counts_nothing(app: Flask, counted) -> None:
     build_fixture(app)
     with app.app_context():
-        s = stats.summary(set(), NINE_MONTHS)
+        s = counted.summary(set(), NINE_MONTHS)
     assert (s.reports.total, s.cases.total, s.times.count) == (0, 0, 0)
     assert s.reports.share("verified") is None and s.repeat_offenders == []
 
@@ -321,7 +328,7 @@ def test_case_rows_for_the_csv_name_no_one(app: Flask) -> None:
     assert "reporter_kind" not in rows[0] and "identity_ciphertext" not in rows[0]
 
 
-def test_a_penalty_issued_counts_as_verified_and_a_cases_verdict_wins(app: Flask) -> None:
+def test_a_penalty_issued_counts_as_verified_and_a_cases_verdict_wins(app: Flask, counted) -> None:
     """The review's later steps (server.services.review): reports whose penalty was issued
     count as verified, and a case counts by its verdict, not its first report's status."""
     ids = build_fixture(app)
@@ -332,7 +339,7 @@ def test_a_penalty_issued_counts_as_verified_and_a_cases_verdict_wins(app: Flask
         db.session.get(Case, ids["C1"]).verdict = "penalty_issued"
         db.session.get(Case, ids["C5"]).verdict = "rejected"  # r6 is still "submitted"
         db.session.commit()
-        s = stats.summary(None, NINE_MONTHS)
+        s = counted.summary(None, NINE_MONTHS)
         offenders = stats.repeat_offenders(None, NINE_MONTHS)
     assert s.reports.by_status == {"verified": 4, "rejected": 2, "submitted": 1, "needs_info": 1}
     assert s.cases.by_status == {"verified": 3, "rejected": 3}

@@ -32,7 +32,7 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 
 from ..models import User
-from ..services import accidents, custody, districts, stats, stats_export
+from ..services import accidents, custody, districts, stats, stats_export, stats_rollup
 from ..services.accounts import districts_of, province_districts
 from ..services.stats import LOCAL_OFFSET, Period, PeriodError
 from . import bp
@@ -209,7 +209,7 @@ def _short(text: str, limit: int = 48) -> str:
 def stats_dashboard() -> str:
     user = _user()
     query = parse_query(user, request.args, local_today())
-    both = stats.compare(query.scope, query.period)
+    both = stats_rollup.compare(query.scope, query.period)
     progress = accidents.progress(query.scope, query.period, query.base_year)
     return render_template(
         "console/stats.html",
@@ -229,7 +229,7 @@ def stats_dashboard() -> str:
 def stats_workbook() -> Response:
     user = _user()
     query = parse_query(user, request.args, local_today())
-    both = stats.compare(query.scope, query.period)
+    both = stats_rollup.compare(query.scope, query.period)
     progress = accidents.progress(query.scope, query.period, query.base_year)
     data = stats_export.workbook(
         both,

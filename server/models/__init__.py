@@ -10,6 +10,7 @@
 * :mod:`.push`: Web Push subscriptions, the push outbox, digest cursors.
 * :mod:`.uploads`: resumable (tus) uploads of evidence.
 * :mod:`.accidents`: road-accident figures per district and month (statistics).
+* :mod:`.stats`: pre-aggregated statistics and their stale buckets.
 
 Every model module is imported here so that ``db.metadata`` (and so Alembic's
 autogenerate) sees all tables; import models from this package
@@ -24,6 +25,7 @@ from .custody import CustodyEntry, DeviceKey
 from .districts import District, DistrictImport, PoliceUnit, Province
 from .push import DigestCursor, PushMessage, PushSubscription
 from .reports import Device, Media, Report, StatusEvent
+from .stats import StatsDirty, StatsRollup
 from .types import BigSerial, UTCDateTime, utcnow
 from .uploads import Upload
 
@@ -51,6 +53,8 @@ __all__ = [
     "PushMessage",
     "PushSubscription",
     "Report",
+    "StatsDirty",
+    "StatsRollup",
     "StatusEvent",
     "UTCDateTime",
     "Upload",

@@ -34,6 +34,7 @@ Weeks and months
 from __future__ import annotations
 
 import calendar
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -391,8 +392,21 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
-def decision_times(districts: Iterable[str] | None, period: Period) -> DecisionTimes:
-    """Median and 90th percentile of the hours from receipt to first decision."""
+def decision_bin(received: datetime, decided: datetime) -> int:
+    """The minutes from receipt to a decision, as they are counted: whole minutes up to
+    2 hours, 5 minutes up to 48 hours, then steps 1 % wide (each value is the lower
+    edge of its step), so that a period's times fit a few hundred rollup rows."""
+    minutes = max(0, int((_aware(decided) - _aware(received)).total_seconds() // 60))
+    if minutes < 120:
+        return minutes
+    if minutes < 2880:
+        return minutes - minutes % 5
+    step = int(math.log(minutes / 2880) / math.log(1.01))
+    edge = int(2880 * 1.01**step)
+    return edge if edge <= minutes else int(2880 * 1.01 ** (step - 1))
+
+
+def _first_decisions(districts: Iterable[str] | None, period: Period) -> list[Any]:
     rows = report_rows(districts, period)
     first = (
         sa.select(StatusEvent.report_id, sa.func.min(StatusEvent.created_at).label("at"))
@@ -400,13 +414,27 @@ def decision_times(districts: Iterable[str] | None, period: Period) -> DecisionT
         .group_by(StatusEvent.report_id)
         .subquery("first_decision")
     )
-    found = db.session.execute(
-        sa.select(rows.c.received_at, first.c.at)
-        .select_from(rows)
-        .join(first, first.c.report_id == rows.c.report_id)
-    ).all()
+    return list(
+        db.session.execute(
+            sa.select(rows.c.received_at, first.c.at)
+            .select_from(rows)
+            .join(first, first.c.report_id == rows.c.report_id)
+        )
+    )
+
+
+def decision_minute_counts(districts: Iterable[str] | None, period: Period) -> Counter[int]:
+    """How many decided reports took each :func:`decision_bin` of minutes."""
+    return Counter(
+        decision_bin(received, at) for received, at in _first_decisions(districts, period)
+    )
+
+
+def decision_times(districts: Iterable[str] | None, period: Period) -> DecisionTimes:
+    """Median and 90th percentile of the hours from receipt to first decision (each time
+    counted as :func:`decision_bin` says)."""
     hours = [
-        max(0.0, (_aware(at) - _aware(received)).total_seconds() / 3600) for received, at in found
+        decision_bin(received, at) / 60 for received, at in _first_decisions(districts, period)
     ]
     return DecisionTimes(len(hours), percentile(hours, 0.5), percentile(hours, 0.9))
 
@@ -441,6 +469,25 @@ def repeat_offenders(
         RepeatOffender(key, display or key, count, _aware(last))
         for key, display, count, last in found
     ]
+
+
+def verified_plate_counts(districts: Iterable[str] | None, period: Period) -> Counter[str]:
+    """Verified cases of the period per plate (match key), every plate."""
+    rows = case_rows(districts, period)
+    return Counter(
+        {
+            key: n
+            for key, n in db.session.execute(
+                sa.select(rows.c.plate_key, sa.func.count())
+                .where(
+                    rows.c.status == "verified",
+                    rows.c.plate_key.is_not(None),
+                    rows.c.plate_key != "",
+                )
+                .group_by(rows.c.plate_key)
+            )
+        }
+    )
 
 
 def summary(districts: Iterable[str] | None, period: Period) -> Summary:
