@@ -25,11 +25,13 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import re
 import statistics
 import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -53,7 +55,7 @@ from tests.browser.pages import (  # noqa: E402
 UP_BPS = 750_000
 DOWN_BPS = 1_600_000
 LATENCY_MS = 150
-SHELL_GOAL = 150 * 1024
+SHELL_GOAL = 75 * 1024  # issue 14: back to <= 75 KB (aim 60 KB)
 NO_BACKGROUND_SYNC = "delete ServiceWorkerRegistration.prototype.sync; delete window.SyncManager;"
 
 
@@ -82,16 +84,42 @@ def fetch(url: str, gz: bool = True) -> bytes:
         return resp.read()
 
 
+IMPORT_RE = re.compile(r"""^\s*(?:import|export)\s+(?:[^;]*?\s+from\s+)?['"]([^'"]+)['"]""", re.M)
+
+
+def first_screen(base: str) -> list[str]:
+    """The URLs the first screen loads before it is ready: the HTML, what it links
+    (CSS, app.js) and app.js's static import graph. ``import()`` calls are left out:
+    those modules load on first use (they are precached for offline all the same)."""
+    html = gzip.decompress(fetch(base + "/")).decode()
+    todo = re.findall(r'(?:src|href)="(/a/[^"]+\.(?:js|css))"', html)
+    seen: list[str] = []
+    while todo:
+        url = todo.pop()
+        if url in seen:
+            continue
+        seen.append(url)
+        if url.endswith(".js"):
+            text = gzip.decompress(fetch(base + url)).decode()
+            for spec in IMPORT_RE.findall(text):
+                todo.append(urllib.parse.urljoin(url, spec))
+    return ["/"] + seen + ["/sw.js"]
+
+
 def shell_size(base: str) -> dict:
     sw = gzip.decompress(fetch(base + "/sw.js")).decode()
     precache = json.loads(sw.split("const PRECACHE = ", 1)[1].split(";", 1)[0])
-    shell = [u for u in precache if not u.startswith(("/icons/", "/api/"))] + ["/sw.js"]
+    shell = first_screen(base)
+    later = [u for u in precache if u not in shell and not u.startswith(("/icons/", "/api/"))]
     other = [u for u in precache if u.startswith(("/icons/", "/api/"))]
-    sized = {u: (len(fetch(base + u)), len(fetch(base + u, gz=False))) for u in shell + other}
+    every = shell + later + other
+    sized = {u: (len(fetch(base + u)), len(fetch(base + u, gz=False))) for u in every}
     return {
         "shell_files": len(shell),
         "shell_gzip": sum(sized[u][0] for u in shell),
         "shell_raw": sum(sized[u][1] for u in shell),
+        "later_files": len(later),
+        "later_gzip": sum(sized[u][0] for u in later),
         "other_gzip": sum(sized[u][0] for u in other),
         "largest": sorted(((sized[u][0], u.split("/", 3)[-1]) for u in shell), reverse=True)[:5],
     }
@@ -238,8 +266,10 @@ def main() -> None:
         f"app shell (gzip): {s['shell_gzip'] / 1024:.1f} KB in {s['shell_files']} files "
         f"(raw {s['shell_raw'] / 1024:.1f} KB); goal < {SHELL_GOAL // 1024} KB: "
         f"{'met' if s['shell_gzip'] < SHELL_GOAL else 'MISSED'}; "
-        f"icons + catalogue {s['other_gzip'] / 1024:.1f} KB"
+        f"loaded on first use (precached): {s['later_gzip'] / 1024:.1f} KB in "
+        f"{s['later_files']} files; icons + catalogue {s['other_gzip'] / 1024:.1f} KB"
     )
+    print("largest in the shell:", ", ".join(f"{n} {b / 1024:.1f} KB" for b, n in s["largest"]))
     ld = results["loads"]
     print(f"first visit over 3G: {ld['first_visit_3g_ms']:.0f} ms to ready")
     for rate in (1, 4):

@@ -2,30 +2,36 @@
  * RoadWatch PWA bootstrap: wires the screens (screens/), the router, the sync triggers
  * and the service worker together, then shows the first screen and starts a sync.
  */
-import { warmUp } from './hash.js';
 import { applyI18n, initLang } from './i18n.js';
 import { recoverInterrupted } from './outbox/queue.js';
 import { addScreen, onEveryChange, route, scheduleRender } from './router.js';
 import { isBusy, startCapture } from './screens/capture.js';
-import { bindDetail, renderDetail } from './screens/detail.js';
+import { later, pushScreen } from './lazy.js';
 import { loadOfficer } from './screens/officer.js';
 import { bindOutbox, renderBadge, renderOutbox } from './screens/outbox.js';
-import { bindPush, refreshPush } from './screens/push.js';
-import { bindSettings, renderSettings } from './screens/settings.js';
 import { state } from './state.js';
 import { checkForUpdate, startServiceWorker } from './sw-bridge.js';
 import { bindTriggers, onWorkerMessage, runSync } from './triggers.js';
 import { offerReload, offerUpdate } from './ui/banner.js';
 import { renderNetStatus } from './ui/net-status.js';
 
+/** A screen whose module is loaded when it is first shown: bind it once, then render. */
+function lazyScreen(load, bind, render) {
+  let bound = null;
+  return (id) => {
+    bound ??= load().then((m) => {
+      m[bind]();
+      return m;
+    });
+    return bound.then((m) => m[render](id)).catch((err) => console.error('screen failed', err));
+  };
+}
+
 function bindScreens() {
   addScreen('reports', renderOutbox, { live: true });
-  addScreen('report', renderDetail, { live: true });
-  addScreen('settings', renderSettings);
+  addScreen('report', lazyScreen(() => import('./screens/detail.js'), 'bindDetail', 'renderDetail'), { live: true });
+  addScreen('settings', lazyScreen(() => import('./screens/settings.js'), 'bindSettings', 'renderSettings'));
   onEveryChange(renderBadge);
-  bindSettings();
-  bindPush();
-  bindDetail();
   bindOutbox();
   window.addEventListener('hashchange', route);
   bindTriggers();
@@ -41,7 +47,7 @@ function startWorker() {
   });
   state.swReady.then(() => {
     checkForUpdate();
-    refreshPush();
+    later(pushScreen, 'refreshPush');
   });
 }
 
@@ -63,10 +69,9 @@ function firstVisit() {
 }
 
 async function main() {
-  initLang();
+  await initLang();
   applyI18n(document);
   renderNetStatus();
-  warmUp().catch(() => {});
   const capture = startCapture();
   loadOfficer();
   capture.relabel();
@@ -86,6 +91,9 @@ async function main() {
 
   startWorker();
   runSync({ force: true, reason: 'start' });
+  // What the first screen did not need, ready before the first capture.
+  import('./outbox/save.js').catch(() => {});
+  import('./hash.js').then((m) => m.warmUp()).catch(() => {});
 }
 
 main();

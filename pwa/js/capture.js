@@ -10,9 +10,12 @@ import { ViolationPicker } from './capture/violation-picker.js';
 import { readExif } from './exif.js';
 import { currentLang, formatTime, t } from './i18n.js';
 import { Locator, parseLatLon } from './location.js';
-import { CaptureError, hashFile, saveCapture } from './outbox/queue.js';
+import { CaptureError } from './outbox/queue.js';
 import { isoLocal, reportFields } from './outbox/serialize.js';
 import { normalizePlate } from './plate.js';
+
+// Writing captures (hashing, sealing) is loaded when a file is first picked.
+export const saver = () => import('./outbox/save.js');
 
 export class CaptureForm {
   /** @param {{onSaved(record, files): void}} hooks */
@@ -125,7 +128,7 @@ export class CaptureForm {
       }
       const item = { file: typed, type, url: URL.createObjectURL(typed), exif: null, kind: type.split('/')[0] };
       // Hash now, while the user fills in the form: the save then only writes and verifies.
-      item.sha256 = hashFile(typed);
+      item.sha256 = saver().then((m) => m.hashFile(typed));
       item.sha256.catch(() => {});
       this.items.push(item);
       this.dirty = true;
@@ -323,7 +326,7 @@ export class CaptureForm {
     try {
       const files = this.items.map((i) => i.file);
       const hashes = this.items.map((i) => i.sha256);
-      const record = await saveCapture(this.fields(Boolean(this.officerName)), files, { hashes });
+      const record = await (await saver()).saveCapture(this.fields(Boolean(this.officerName)), files, { hashes });
       performance.mark('rw-saved');
       performance.measure('rw-capture-save', 'rw-submit', 'rw-saved');
       this.reset();

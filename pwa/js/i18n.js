@@ -268,279 +268,24 @@ const STRINGS = {
     welcome_settings_title: 'Hướng dẫn',
     welcome_again: 'Xem lại hướng dẫn',
   },
-  en: {
-    app_title: 'Report a traffic violation',
-    net_online: 'Online',
-    net_offline: 'Offline',
-    tab_capture: 'Report',
-    tab_reports: 'My reports',
-    tab_settings: 'Settings',
-    update_available: 'A new version of the app is ready.',
-    update_now: 'Update',
-    update_later: 'Later',
-    update_deferred: 'It will update as soon as your report is saved and sending has finished.',
-    replaced: 'The app was updated in another tab. Reload this page when convenient.',
-    reload: 'Reload',
-
-    sec_media: 'Photo or video',
-    btn_photo: 'Take photo',
-    btn_video: 'Record video',
-    btn_gallery: 'Gallery',
-    media_hint: 'Up to 10 files. Show the plate and the violation clearly.',
-    media_remove: 'Remove this file',
-    media_video: 'Video',
-    exif_ok: 'Taken {time} · has location',
-    exif_time_only: 'Taken {time}',
-    exif_no_time: 'The photo has no capture time',
-    exif_no_place: 'The photo has no location',
-    exif_time_far: 'Taken {age} ago',
-    exif_place_far: "The photo's location is {dist} from you",
-    video_no_exif: 'Video: time and location cannot be read',
-
-    sec_location: 'Where it happened',
-    loc_off: 'A location lets officers find the place.',
-    loc_asking: 'Asking for permission to use your location…',
-    loc_waiting: 'Finding your position… no GPS fix yet.',
-    loc_waiting_long: 'Still no GPS fix. Move to open sky, or enter the location by hand.',
-    loc_fix: '±{acc} m',
-    loc_poor: 'Low accuracy: move to open sky or enter the location by hand.',
-    loc_denied: 'No permission to use your location. Allow it in the browser settings, or enter it by hand.',
-    loc_unavailable: 'This phone cannot provide a position. Enter the location by hand.',
-    btn_locate: 'Use my position',
-    btn_manual: 'Enter by hand',
-    btn_use_exif: "Use the photo's location",
-    btn_use_gps: "Use the phone's position",
-    manual_label: 'Latitude, longitude',
-    manual_ph: 'e.g. 21.02851, 105.80482',
-    manual_hint: 'Tip: long-press a place in a map app to copy its coordinates.',
-    manual_invalid: 'Not valid coordinates. Example: 21.02851, 105.80482',
-    src_gps: 'phone GPS',
-    src_exif: 'from the photo',
-    src_manual: 'entered by hand',
-
-    sec_violation: 'Violation',
-    violation_search_ph: 'Search: red light, no helmet, parking…',
-    violation_results: 'Search results',
-    violation_list_label: 'Or pick from the list',
-    fines_title: 'Fines',
-    violation_search_label: 'Search violations',
-    violation_choose: '— Choose the violation —',
-    violation_count: '{n} results, tap one to choose',
-    violation_count_one: '1 result, tap it to choose',
-    violation_none: 'Nothing found. Try another word, e.g. "parking".',
-    violation_mismatch: 'This violation does not usually apply to the chosen vehicle.',
-    catalogue_missing: 'The list of violations is not loaded yet. Open the app once while online.',
-    group_hard: 'Hard to prove with a photo',
-
-    sec_vehicle: 'Vehicle',
-    vc_car: 'Car',
-    vc_motorbike: 'Motorbike',
-    vc_truck: 'Truck',
-    vc_bus: 'Bus, coach',
-    vc_bicycle: 'Bicycle, e-bike',
-    vc_other: 'Other',
-    plate_label: 'Plate',
-    plate_ph: 'e.g. 30A-123.45',
-    plate_norm: 'Normalised: {plate}',
-    plate_unknown: 'Plate format not recognised. You can still send it.',
-    plate_ambiguous: 'Car or motorbike? Choose the vehicle to read the plate right.',
-    desc_label: 'Vehicle description',
-    desc_ph: 'e.g. white saloon, red Honda motorbike',
-    note_label: 'Note',
-    note_ph: 'Exact place, direction, what happened…',
-
-    named_summary: 'Named report (optional)',
-    named_explain:
-      'You may report anonymously. If you leave your name and phone, an officer may contact you to ' +
-      "verify. The police must keep an informant's identity secret: it is encrypted, never revealed " +
-      'to the person reported and never shown by the app again. Once the report is sent, the phone ' +
-      'deletes its copy too.',
-    name_label: 'Full name',
-    nid_label: 'National ID (CCCD/CMND)',
-    phone_label: 'Phone number',
-    nid_invalid: 'A CCCD has 12 digits, an old CMND 9.',
-    phone_invalid: 'A Vietnamese phone number: 0xxxxxxxxx or +84xxxxxxxxx.',
-
-    time_label: 'Time of the violation',
-    time_from_photo: 'from the photo',
-    time_now: 'when captured',
-    submit: 'Save and send',
-    submit_hint: 'Saved on the phone first, then sent automatically when online.',
-    saving: 'Saving…',
-    err_media: 'Add at least one photo or video.',
-    err_location: 'A location is needed: turn on location or enter it by hand.',
-    err_violation: 'Choose the violation.',
-    err_vehicle: 'Choose the vehicle type.',
-    err_too_many: 'At most 10 files per report.',
-    err_type: 'This file type is not accepted: {name}',
-    err_big: 'File too large: {name} (at most {max} MB)',
-    err_fix: 'Please correct the marked fields.',
-    saved_toast: 'Saved on this phone. It will be sent when online.',
-    view_reports: 'View',
-    save_storage_full: 'The phone is out of storage, so nothing was saved. Free some space and tap again.',
-    save_failed: 'The report could not be saved (storage error). Your input is still here: tap again.',
-
-    reports_empty: 'No reports yet. Reports you send appear here with their status.',
-    send_now: 'Send now',
-    queue_waiting: '{n} waiting to be sent',
-    queue_done: 'Every report has been sent',
-    storage_line: 'Storage used: {used} / free {free}',
-    persisted_yes: 'Data is protected from automatic deletion by the browser.',
-    persisted_no: 'The browser may delete data when the phone is full. Add the app to the home screen.',
-    state_saved: 'Saved on phone',
-    state_sending: 'Sending {n}%',
-    state_sent: 'Sent',
-    state_attention: 'Needs attention',
-    waiting_network: 'Waiting for a network',
-    next_try: 'Next try at {time}',
-    srv_awaiting_evidence: 'Waiting for all files',
-    srv_submitted: 'Received, awaiting review',
-    srv_verified: 'Violation verified',
-    srv_penalty_issued: 'A penalty decision was issued',
-    srv_rejected: 'Not accepted',
-    srv_needs_info: 'More information needed',
-    reviewer_note: "Reviewer's note",
-    rsn_plate_unreadable: 'The plate cannot be read',
-    rsn_not_a_violation: 'Not a traffic violation',
-    rsn_evidence_too_old: 'The evidence is too old',
-    rsn_edited_media: 'The photo or video was edited',
-    rsn_outside_jurisdiction: 'Outside our jurisdiction',
-    rsn_duplicate: 'Already reported and handled',
-    rsn_insufficient_evidence: 'The evidence is not clear enough',
-    rsn_wrong_place_or_time: 'Time or place do not match',
-    rsn_need_plate_photo: 'A clear photo of the plate is needed',
-    rsn_need_wider_view: 'A wider view of the scene is needed',
-    rsn_need_video: 'A video showing the violation is needed',
-    rsn_need_time_place: 'Please confirm the time and place',
-    push_offer: 'Get a notification when your report is reviewed?',
-    push_on: 'Turn on',
-    push_later: 'Later',
-    push_title: 'Notifications',
-    push_toggle: 'Notify me when a report is reviewed',
-    push_blocked: 'The browser blocks notifications for this app.',
-    push_unsupported: 'This browser does not support push notifications.',
-    push_failed: 'Could not turn on notifications. Try again later.',
-    no_plate: 'Plate unknown',
-
-    why_report_conflict: 'The server already has this report id with different content.',
-    why_media_id_conflict: 'A file id clashes with another report on the server.',
-    why_validation_failed: 'The server did not accept the report data.',
-    why_payload_too_large: 'A file is too large for the server.',
-    why_local_copy_damaged: 'The copy stored on the phone is damaged.',
-    why_capture_incomplete: 'Saving was interrupted (the app was closed while saving).',
-    why_other: 'The server refused it ({code}).',
-    attention_help: 'The report is still on the phone. You can try again or delete it.',
-    attention_help_rekey:
-      'The report is still on the phone. You can send it as a new report (same content and photos) or delete it.',
-
-    detail_title: 'Report details',
-    back: 'Back',
-    sealed_note: 'This report is sealed on the phone and cannot be edited.',
-    f_violation: 'Violation',
-    f_vehicle: 'Vehicle',
-    f_plate: 'Plate',
-    f_desc: 'Description',
-    f_note: 'Note',
-    f_time: 'Time',
-    f_location: 'Location',
-    f_named: 'Named report',
-    f_status: 'Status',
-    f_media: 'Evidence',
-    f_id: 'Full identifier',
-    f_code: 'Report code',
-    code_pending: 'Given when the server receives the report',
-    f_unit: 'Handled by',
-    unit_district: 'Police of {district}, {province}',
-    unit_pending: 'Decided when the server receives the report',
-    unit_unrouted: 'Waiting to be assigned to a police unit',
-    f_violation_time: 'Time of the violation',
-    f_saved_time: 'Saved on the phone',
-    f_received_time: 'Received by the server',
-    list_violation_time: 'Violation at {time}',
-    tech_title: 'Technical details',
-    f_file: 'File {n}',
-    f_mime: 'File type (MIME)',
-    f_bytes: 'Size',
-    bytes_exact: '{n} bytes',
-    yes: 'Yes',
-    no: 'No',
-    media_received: 'Received by the server',
-    media_pending: '{n}% sent',
-    media_purged: 'Deleted from the phone (the server keeps the original)',
-    retry: 'Try again',
-    resend_new_id: 'Send as a new report',
-    confirm_resend_new_id:
-      'Send this content and evidence again under a new report id? Nothing in it changes.',
-    delete_local: 'Delete from phone',
-    purge: 'Delete files on phone',
-    confirm_delete_unsent:
-      'This report has NOT been fully sent. Deleting it loses the evidence on this phone for good. Delete anyway?',
-    confirm_purge: 'The server has all {size}. Delete these files from the phone to free space?',
-    confirm_purge_all: 'Delete {size} of sent photos and videos from the phone? The server keeps the originals.',
-    confirm_yes: 'Delete',
-    cancel: 'Cancel',
-
-    lang_title: 'Language',
-    storage_title: 'Storage on this phone',
-    persist_btn: 'Ask to protect data',
-    purge_all: 'Free {size} (files already sent)',
-    nothing_to_purge: 'No sent files to delete yet.',
-    officer_title: 'Patrol officer',
-    officer_hint: 'Officers sign in to send reports under their own name. Citizens need no account.',
-    officer_username: 'Username',
-    officer_password: 'Password',
-    officer_signin: 'Sign in',
-    officer_signout: 'Sign out',
-    officer_signed_in: 'Signed in: {name} ({user}). New reports are sent under the officer\'s name.',
-    officer_capturing: 'Reporting as officer: {name}',
-    officer_missing: 'Enter your username and password.',
-    officer_invalid_credentials: 'Wrong username or password.',
-    officer_rate_limited: 'Too many failed attempts. Try again in 15 minutes.',
-    officer_network: 'Signing in needs a network. Try again when online.',
-    officer_other: 'Could not sign in ({code}). Try again later.',
-    officer_unsent: '{n} officer report(s) are not sent yet. Send or delete them before signing out.',
-    officer_signed_out_unsent:
-      'Signed out. {n} officer report(s) not sent yet will still be sent under the officer\'s name, but no longer show in the list.',
-    why_officer_signed_out: 'The officer signed out or the account was locked. Sign in again in Settings, then try again.',
-    about_title: 'About',
-    about_text:
-      'RoadWatch helps citizens and officers record traffic violations, even without a network. ' +
-      'Reports are kept on the phone and deleted only once the server has them all and you agree.',
-    version: 'Version {v}',
-    device: 'Device id: {id}',
-    device_none: 'Device not registered yet (it registers on the first send).',
-    licences: 'Open-source licences',
-    welcome_title: 'Before you start',
-    welcome_what:
-      'Take a photo or video of the violation. The report is saved on your phone at once, sent by itself when online, and cannot be edited once saved.',
-    welcome_who: 'The police of the district where the violation happened receive and review your report.',
-    welcome_secret:
-      'If you give your name, your identity is kept secret: only authorised officers can see it, never the offender. You can also report without a name.',
-    welcome_statuses: 'What the statuses mean',
-    welcome_st_saved: 'on your phone, sent by itself when online.',
-    welcome_st_sent: 'the server has all the photos and videos.',
-    welcome_st_submitted: 'an officer will review the report.',
-    welcome_st_verified: 'the violation is confirmed; the offender may be fined.',
-    welcome_st_rejected: 'not enough grounds; the reason is given.',
-    welcome_install_title: 'Add to your home screen',
-    welcome_install_btn: 'Install the app',
-    welcome_install_ios: 'On iPhone or iPad: tap Share, then “Add to Home Screen”.',
-    welcome_install_other: 'Open the browser menu and choose “Add to Home screen” or “Install app”.',
-    welcome_start: 'Start reporting',
-    welcome_settings_title: 'Guide',
-    welcome_again: 'Show the guide again',
-  },
 };
 
 export const LANGS = ['vi', 'en'];
 let lang = 'vi';
 
+/** The English table (i18n-en.js) is loaded only when English is asked for. */
+async function load(which) {
+  if (which === 'en' && !STRINGS.en) STRINGS.en = (await import('./i18n-en.js')).EN;
+}
+
 /** Pick the language: ?lang= (remembered), else the remembered one, else Vietnamese. */
-export function initLang() {
+export async function initLang() {
   const asked = new URLSearchParams(location.search).get('lang');
   if (LANGS.includes(asked)) localStorage.setItem('rw-lang', asked);
   const stored = localStorage.getItem('rw-lang');
-  lang = LANGS.includes(stored) ? stored : 'vi';
+  const wanted = LANGS.includes(stored) ? stored : 'vi';
+  await load(wanted).catch(() => {});
+  lang = STRINGS[wanted] ? wanted : 'vi';
   document.documentElement.lang = lang;
   return lang;
 }
@@ -548,8 +293,10 @@ export function initLang() {
 export const currentLang = () => lang;
 export const locale = () => (lang === 'vi' ? 'vi-VN' : 'en-GB');
 
-export function setLang(next) {
-  lang = LANGS.includes(next) ? next : 'vi';
+export async function setLang(next) {
+  const wanted = LANGS.includes(next) ? next : 'vi';
+  await load(wanted).catch(() => {});
+  lang = STRINGS[wanted] ? wanted : 'vi';
   localStorage.setItem('rw-lang', lang);
   document.documentElement.lang = lang;
   applyI18n(document);
@@ -557,7 +304,7 @@ export function setLang(next) {
 
 /** The string for `key` with {placeholders} filled in. */
 export function t(key, params = {}) {
-  const text = STRINGS[lang][key] ?? STRINGS.vi[key] ?? key;
+  const text = STRINGS[lang]?.[key] ?? STRINGS.vi[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
 }
 

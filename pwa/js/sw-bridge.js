@@ -5,7 +5,7 @@
  * accept while a capture is being filled in or a report is being sent, it is applied
  * as soon as that is over, never in the middle (squoosh's consent-based update).
  */
-import { SYNC_TAG } from './sync.js';
+import { SYNC_TAG } from './sync-active.js';
 
 let registration = null;
 let applyRequested = false;

@@ -6,6 +6,7 @@
  * a Web Lock per report, so one report is never sent by two tabs, or a tab and the
  * service worker, at once; the tus 409 is the server's backstop.
  */
+import { ACTIVE } from './sync-active.js';
 import { API, SyncError, backoffMs, failure, reportAck, request } from './net.js';
 import { discover, putWhole, upload } from './tus.js';
 import {
@@ -17,26 +18,22 @@ import {
   readRange,
   scrubIdentity,
   setMeta,
-  storedIntact,
   updateReport,
   updateReports,
 } from './outbox/queue.js';
+import { storedIntact } from './outbox/save.js';
 import { sealForSending, wireBody } from './signing.js';
 import { forgetSignedOutOfficers, isOfficerRecord, officerCreds, officerCredsFor } from './officer.js';
 
-export const SYNC_TAG = 'rw-outbox';
+export { SYNC_TAG, activeIds } from './sync-active.js';
 // Per-PATCH Upload-Checksum is off: the server then keeps the bytes of a PATCH cut off
 // midway (a checked chunk must arrive whole, so a cut on 2G would cost up to 1 MiB
 // again). The whole file's SHA-256 is verified by the server at completion, and TLS
 // protects each chunk in transit.
 const CHUNK_CHECKSUMS = false;
-const ACTIVE = new Set();
 const localLocks = new Set();
 // Codes of a completed upload whose bytes the server refused (PROTOCOL §7).
 const BYTES_REFUSED = new Set(['checksum_mismatch', 'size_mismatch', 'content_type_mismatch']);
-
-/** Reports this context is sending right now. */
-export const activeIds = () => new Set(ACTIVE);
 
 /** Run `fn` holding the named lock, or skip (return undefined) if someone holds it. */
 async function exclusive(name, fn) {

@@ -6,10 +6,9 @@
  */
 import { CHANNEL } from './outbox/queue.js';
 import { scheduleRender } from './router.js';
-import { maybeOfferPush, refreshPush } from './screens/push.js';
+import { later, pushScreen, syncEngine } from './lazy.js';
 import { state } from './state.js';
 import { checkForUpdate, requestBackgroundSync } from './sw-bridge.js';
-import { syncNow } from './sync.js';
 import { renderNetStatus } from './ui/net-status.js';
 
 const POLL_MS = 60_000;
@@ -17,7 +16,7 @@ const POLL_MS = 60_000;
 /** Run a sync pass and plan the next one. */
 export async function runSync(opts) {
   try {
-    state.lastSync = await syncNow(opts);
+    state.lastSync = await (await syncEngine()).syncNow(opts);
   } catch (err) {
     console.error('sync pass failed', err);
   }
@@ -53,7 +52,7 @@ function onVisibility() {
 function onChannelMessage(data) {
   if (data?.active) state.remoteActive.set(data.id, Date.now());
   else if (data?.active === false) state.remoteActive.delete(data.id);
-  if (data?.phase === 'sent') maybeOfferPush();
+  if (data?.phase === 'sent') later(pushScreen, 'maybeOfferPush');
   scheduleRender();
 }
 
@@ -62,7 +61,7 @@ export function bindTriggers() {
   window.addEventListener('online', () => {
     renderNetStatus();
     runSync({ force: true, reason: 'online' });
-    if (!state.pushRefreshed) refreshPush();
+    if (!state.pushRefreshed) later(pushScreen, 'refreshPush');
   });
   window.addEventListener('offline', () => {
     renderNetStatus();
@@ -70,7 +69,7 @@ export function bindTriggers() {
   });
   document.addEventListener('visibilitychange', onVisibility);
   window.addEventListener('rw-outbox', (e) => {
-    if (e.detail?.phase === 'sent') maybeOfferPush();
+    if (e.detail?.phase === 'sent') later(pushScreen, 'maybeOfferPush');
     scheduleRender();
   });
   const channel = new BroadcastChannel(CHANNEL);

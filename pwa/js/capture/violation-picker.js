@@ -4,9 +4,10 @@
  * `select[name=violation]`), and the chosen violation in full with its fines in plain
  * words per vehicle class (fines.js).
  */
-import { fineLines } from '../fines.js';
 import { currentLang, t } from '../i18n.js';
 import { el } from '../ui/dom.js';
+
+let fines = null; // fines.js, once loaded
 import { buildIndex, search } from '../violation-search.js';
 
 const MAX_RESULTS = 8;
@@ -138,7 +139,14 @@ export class ViolationPicker {
     }
     const lang = currentLang();
     const vclass = this.hooks.vehicleClass();
-    const lines = fineLines(v, lang, vclass);
+    if (!fines) {
+      // fines.js is loaded when a violation is first shown; draw again once it is here.
+      import('../fines.js').then((m) => {
+        fines = m;
+        this.renderChosen();
+      });
+    }
+    const lines = fines ? fines.fineLines(v, lang, vclass) : [];
     const children = [
       el('p', { class: 'chosen-short', text: shortName(v, lang) }),
       el('p', { class: 'chosen-name', text: fullName(v, lang) }),

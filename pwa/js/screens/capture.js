@@ -8,7 +8,7 @@ import { t } from '../i18n.js';
 import { getMeta, setMeta, updateReport } from '../outbox/queue.js';
 import { state } from '../state.js';
 import { requestBackgroundSync } from '../sw-bridge.js';
-import { activeIds } from '../sync.js';
+import { activeIds } from '../sync-active.js';
 import { runSync } from '../triggers.js';
 import { toast } from '../ui/toast.js';
 import { renderBadge } from './outbox.js';

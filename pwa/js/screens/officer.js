@@ -7,7 +7,7 @@ import { officerCreds, signIn, signOut } from '../officer.js';
 import { state } from '../state.js';
 import { $ } from '../ui/dom.js';
 import { toast } from '../ui/toast.js';
-import { refreshPush } from './push.js';
+import { later, pushScreen } from '../lazy.js';
 
 /** Read the signed-in officer and tell the capture form whose name it captures under. */
 export async function loadOfficer() {
@@ -38,7 +38,7 @@ async function submitSignIn(form, error) {
     await signIn(username.value, password.value);
     form.reset();
     await renderOfficer();
-    refreshPush(); // the subscription follows the officer's token
+    later(pushScreen, 'refreshPush'); // the subscription follows the officer's token
   } catch (err) {
     const code = err?.code || 'other';
     error.textContent = has(`officer_${code}`) ? t(`officer_${code}`) : t('officer_other', { code });
@@ -51,7 +51,7 @@ async function submitSignIn(form, error) {
 async function signOutClicked() {
   const unsent = await signOut();
   await renderOfficer();
-  refreshPush();
+  later(pushScreen, 'refreshPush');
   // Shown after the sign-out: the officer's reports left the list but are still sent.
   if (unsent) toast(t('officer_signed_out_unsent', { n: unsent }), { ms: 8000 });
 }

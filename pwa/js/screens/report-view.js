@@ -6,7 +6,7 @@ import { currentLang, has, t } from '../i18n.js';
 import { progress } from '../outbox/serialize.js';
 import { normalizePlate } from '../plate.js';
 import { state } from '../state.js';
-import { activeIds } from '../sync.js';
+import { activeIds } from '../sync-active.js';
 import { el } from '../ui/dom.js';
 
 // A report another tab or the worker said it is sending counts as active this long.

@@ -11,7 +11,7 @@ import { $ } from '../ui/dom.js';
 import { renderNetStatus } from '../ui/net-status.js';
 import { renderStorage } from '../ui/storage.js';
 import { bindOfficer, renderOfficer } from './officer.js';
-import { refreshPush, renderPushSettings } from './push.js';
+import { later, pushScreen } from '../lazy.js';
 
 const VERSION = document.documentElement.dataset.version;
 
@@ -32,22 +32,23 @@ export async function renderSettings() {
   purge.disabled = sent.length === 0;
   const swVersion = await controllerVersion();
   $('#about-version').textContent = t('version', { v: swVersion && swVersion !== VERSION ? `${VERSION} (SW ${swVersion})` : VERSION });
-  renderPushSettings();
+  (await pushScreen()).renderPushSettings();
   const creds = await getMeta('device');
   $('#about-device').textContent = creds?.device_id ? t('device', { id: creds.device_id }) : t('device_none');
 }
 
 export function bindSettings() {
   for (const radio of document.querySelectorAll('input[name=lang]')) {
-    radio.addEventListener('change', () => {
-      setLang(radio.value);
+    radio.addEventListener('change', async () => {
+      await setLang(radio.value);
       state.capture.relabel();
-      refreshPush();
+      later(pushScreen, 'refreshPush');
       renderNetStatus();
       renderSettings();
     });
   }
   bindOfficer();
+  pushScreen(); // wires the notifications switch
   $('#welcome-again').addEventListener('click', () => import('./welcome.js').then((m) => m.showWelcome()));
   $('#persist-btn').addEventListener('click', async () => {
     await navigator.storage?.persist?.();
