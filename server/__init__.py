@@ -62,6 +62,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(open311_bp)
 
+    from .health import bp as health_bp  # /healthz (liveness), /readyz (readiness)
+
+    app.register_blueprint(health_bp)
+
     from .web import bp as web_bp
 
     app.register_blueprint(web_bp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .commands import audit, districts, push, stats, uploads, users
+from .commands import audit, districts, doctor, push, stats, uploads, users
 
 
 def init_app(app: Flask) -> None:
@@ -12,3 +12,4 @@ def init_app(app: Flask) -> None:
     for module in (uploads, districts, push, users, audit, stats):
         app.cli.add_command(module.cli)
     app.cli.add_command(push.push_worker)
+    app.cli.add_command(doctor.doctor)

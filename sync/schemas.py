@@ -347,8 +347,12 @@ class PushKeysSchema(Schema):
 class PushSubscriptionSchema(Schema):
     """Body of ``PUT /api/v1/push/subscription``: the browser's PushSubscription JSON."""
 
-    endpoint = fields.Url(required=True, schemes={"https", "http"}, require_tld=False,
-                          validate=validate.Length(max=1024))
+    endpoint = fields.Url(
+        required=True,
+        schemes={"https", "http"},
+        require_tld=False,
+        validate=validate.Length(max=1024),
+    )
     keys = fields.Nested(PushKeysSchema, required=True)
     expirationTime = fields.Raw(load_default=None, allow_none=True)  # noqa: N815 (browser's name)
     lang = fields.String(load_default="vi", validate=validate.OneOf(("vi", "en")))
@@ -376,3 +380,29 @@ class ProblemSchema(Schema):
     message = fields.Dict(keys=fields.String(), values=fields.String())
     instance = fields.String()
     errors = fields.Dict()
+
+
+class PlaceSchema(OutSchema):
+    code = fields.String(metadata={"description": "district code"})
+    name = fields.String(metadata={"description": "district name, e.g. Quận Ba Đình"})
+    province = fields.String(metadata={"description": "province name"})
+    bbox = fields.List(fields.Float(), metadata={"description": "[west, south, east, north]"})
+    type = fields.String(metadata={"enum": ["Polygon", "MultiPolygon"]})
+    coordinates = fields.List(
+        fields.Raw(), metadata={"description": "GeoJSON coordinates (lon, lat), simplified"}
+    )
+
+
+class TilesSchema(OutSchema):
+    url = fields.String(metadata={"description": "a Leaflet URL template"})
+    attribution = fields.String()
+
+
+class PlacesSchema(OutSchema):
+    """Body of ``GET /api/v1/places``: every district's outline, simplified, for the
+    PWA's map picker and its place names offline."""
+
+    version = fields.String(metadata={"description": "changes with the boundaries"})
+    tolerance_m = fields.Integer(metadata={"description": "simplification, in metres"})
+    tiles = fields.Nested(TilesSchema, allow_none=True)
+    districts = fields.List(fields.Nested(PlaceSchema))

@@ -134,6 +134,7 @@ EXAMPLES: dict[tuple[str, str, int], Callable[[World], TestResponse]] = {
     ("put", "/api/v1/reports/{report_id}/media/{media_id}", 200): _put_media_again,
     ("get", "/api/v1/changes", 200): _changes,
     ("get", "/api/v1/violations", 200): lambda w: w.client.get("/api/v1/violations"),
+    ("get", "/api/v1/places", 200): lambda w: w.client.get("/api/v1/places"),
     ("get", "/api/v1/push/vapid-public-key", 200): (
         lambda w: w.client.get("/api/v1/push/vapid-public-key")
     ),

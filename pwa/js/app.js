@@ -7,6 +7,7 @@ import { recoverInterrupted } from './outbox/queue.js';
 import { addScreen, onEveryChange, route, scheduleRender } from './router.js';
 import { isBusy, startCapture } from './screens/capture.js';
 import { later, pushScreen } from './lazy.js';
+import { loadPlaces } from './places.js';
 import { loadOfficer } from './screens/officer.js';
 import { bindOutbox, renderBadge, renderOutbox } from './screens/outbox.js';
 import { state } from './state.js';
@@ -93,6 +94,9 @@ async function main() {
   runSync({ force: true, reason: 'start' });
   // What the first screen did not need, ready before the first capture.
   import('./outbox/save.js').catch(() => {});
+  // The district outlines (map picker, place names), kept by the service worker so that
+  // they are there offline; the HTTP cache and the ETag make this cheap after the first.
+  if (navigator.onLine) setTimeout(() => loadPlaces(), 2000);
   import('./hash.js').then((m) => m.warmUp()).catch(() => {});
 }
 

@@ -10,6 +10,7 @@ import { ViolationPicker } from './capture/violation-picker.js';
 import { readExif } from './exif.js';
 import { currentLang, formatTime, t } from './i18n.js';
 import { Locator, parseLatLon } from './location.js';
+import { placeOf, placeWords, placesNow } from './places.js';
 import { CaptureError } from './outbox/queue.js';
 import { isoLocal, reportFields } from './outbox/serialize.js';
 import { normalizePlate } from './plate.js';
@@ -63,6 +64,7 @@ export class CaptureForm {
       this.locator.start();
       this.renderLocation();
     });
+    this.$('#btn-map').addEventListener('click', () => this.pickOnMap());
     this.$('#btn-manual').addEventListener('click', () => {
       this.mode = 'manual';
       this.$('#manual-box').hidden = false;
@@ -77,7 +79,10 @@ export class CaptureForm {
       }
       this.renderLocation();
     });
-    form.elements.manual_location.addEventListener('input', () => this.renderLocation());
+    form.elements.manual_location.addEventListener('input', () => {
+      this.pickedOnMap = false;
+      this.renderLocation();
+    });
     this.locator.addEventListener('change', () => {
       this.renderLocation();
       this.renderMedia();
@@ -161,6 +166,17 @@ export class CaptureForm {
 
   // --- location ---------------------------------------------------------------------
 
+  /** The map picker (loaded on first use): the point chosen becomes the location. */
+  async pickOnMap() {
+    const { pickOnMap } = await import('./capture/map-picker.js');
+    const chosen = await pickOnMap(this.location());
+    if (!chosen) return;
+    this.mode = 'manual';
+    this.pickedOnMap = true;
+    this.form.elements.manual_location.value = `${chosen.lat.toFixed(6)}, ${chosen.lon.toFixed(6)}`;
+    this.renderLocation();
+  }
+
   exifPosition() {
     const item = this.items.find((i) => i.exif && i.exif.lat !== null);
     return item ? { lat: item.exif.lat, lon: item.exif.lon, accuracy: null, source: 'exif' } : null;
@@ -185,7 +201,9 @@ export class CaptureForm {
     const gps = this.locator.state;
     const view = locationView(this.mode, loc, this.locator);
     main.textContent = view.main;
-    sub.textContent = view.sub;
+    sub.textContent = this.mode === 'manual' && this.pickedOnMap && loc ? t('src_map') : view.sub;
+    const places = loc ? placesNow(() => this.renderLocation()) : null;
+    this.$('#loc-place').textContent = loc && places ? placeWords(placeOf(places, loc.lat, loc.lon)) || t('place_unknown') : '';
     box.dataset.state = view.state;
     const locateBtn = this.$('#btn-locate');
     locateBtn.hidden = this.mode === 'gps' && (gps === 'fix' || gps === 'waiting' || gps === 'asking');

@@ -4,4 +4,13 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import changes, devices, openapi, push, reports, uploads, violations  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    changes,
+    devices,
+    openapi,
+    places,
+    push,
+    reports,
+    uploads,
+    violations,
+)

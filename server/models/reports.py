@@ -106,6 +106,8 @@ class Report(db.Model):
         # Candidates of a same-plate join: key, violation, then a captured_at range.
         sa.Index("ix_reports_plate_violation_time", "plate_match_key", "violation", "captured_at"),
         sa.Index("uq_reports_code", "code", unique=True),
+        # A district-month of reports (statistics, migration 0016).
+        sa.Index("ix_reports_district_captured", "district_code", "captured_at"),
     )
 
     media: Mapped[list[Media]] = relationship(

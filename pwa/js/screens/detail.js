@@ -9,7 +9,7 @@ import { displayState } from '../outbox/serialize.js';
 import { runSync } from '../triggers.js';
 import { confirmDialog } from '../ui/dialog.js';
 import { $, el } from '../ui/dom.js';
-import { isActive, plateText, serverBlock, stateLine, violationName, whyText } from './report-view.js';
+import { isActive, placeText, plateText, serverBlock, stateLine, violationName, whyText } from './report-view.js';
 
 // The server holds these ids for something else: retrying the same ids cannot work.
 const REKEY_CODES = new Set(['report_conflict', 'media_id_conflict']);
@@ -93,6 +93,7 @@ function fieldList(record) {
     row(t('f_violation_time'), formatTime(new Date(b.captured_at)), 'kv-violation-time'),
     row(t('f_saved_time'), formatTime(new Date(record.savedAt || record.createdAt)), 'kv-saved-time'),
     received ? row(t('f_received_time'), formatTime(new Date(received)), 'kv-received-time') : null,
+    placeText(record) ? row(t('f_place'), placeText(record), 'kv-place') : null,
     row(t('f_location'), `${loc.lat.toFixed(5)}, ${loc.lon.toFixed(5)}` + (loc.accuracy_m ? ` (±${Math.round(loc.accuracy_m)} m)` : '') + ` · ${t(`src_${loc.source}`)}`),
     row(t('f_unit'), unitText(record), 'kv-unit'),
     row(t('f_named'), t(named ? 'yes' : 'no')));

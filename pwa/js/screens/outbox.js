@@ -8,7 +8,7 @@ import { displayState, progress } from '../outbox/serialize.js';
 import { runSync } from '../triggers.js';
 import { $, el } from '../ui/dom.js';
 import { renderStorage } from '../ui/storage.js';
-import { isActive, plateText, serverBlock, stateLine, violationName, whyText } from './report-view.js';
+import { isActive, placeText, plateText, serverBlock, stateLine, violationName, whyText } from './report-view.js';
 
 const thumbUrls = new Map(); // report id -> object URL of its thumbnail (kept for the page)
 
@@ -60,6 +60,7 @@ function outboxItem(record) {
         record.server?.code ? el('div', { class: 'item-code' },
           el('span', { text: `${t('f_code')}: ` }), el('span', { class: 'mono', text: record.server.code })) : null,
         el('div', { class: 'hint item-time', text: t('list_violation_time', { time: formatTime(new Date(record.body.captured_at)) }) }),
+        placeText(record) ? el('div', { class: 'hint item-place', text: placeText(record) }) : null,
         shown === 'sending' ? progressBar(progress(record).percent) : null,
         sub ? el('div', { class: `sub sub-${shown}`, text: sub }) : null,
         serverBlock(record))));

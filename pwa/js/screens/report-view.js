@@ -4,7 +4,9 @@
  */
 import { currentLang, has, t } from '../i18n.js';
 import { progress } from '../outbox/serialize.js';
+import { placeOf, placeWords, placesNow } from '../places.js';
 import { normalizePlate } from '../plate.js';
+import { scheduleRender } from '../router.js';
 import { state } from '../state.js';
 import { activeIds } from '../sync-active.js';
 import { el } from '../ui/dom.js';
@@ -60,4 +62,12 @@ export function serverBlock(record) {
 export function plateText(record) {
   const p = normalizePlate(record.body.plate, record.body.vehicle_class);
   return p.display || record.body.plate || t('no_plate');
+}
+
+/** Where the report was made, in words ("Quận Ba Đình, Thành phố Hà Nội"), from the
+ * district outlines kept for offline use; '' until they are loaded (then redrawn). */
+export function placeText(record) {
+  const loc = record.body?.location;
+  const places = placesNow(scheduleRender);
+  return loc && places ? placeWords(placeOf(places, loc.lat, loc.lon)) : '';
 }

@@ -1,0 +1,4 @@
+// An ES-module face for Leaflet's UMD build (which sets globalThis.L when it runs).
+import './leaflet.js';
+
+export default globalThis.L;
