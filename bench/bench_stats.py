@@ -194,7 +194,7 @@ def run_backend(name: str, url: str, data: Dataset, args: argparse.Namespace) ->
     from server.models import Device
     from server.services import accounts, stats_rollup
 
-    tmp = Path(tempfile.mkdtemp(prefix=f"bench-stats-{name}-"))
+    tmp = Path(tempfile.mkdtemp(prefix=f"bench-stats-{name}-media-"))
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": url,
@@ -204,18 +204,24 @@ def run_backend(name: str, url: str, data: Dataset, args: argparse.Namespace) ->
             "RATE_LIMIT_DEVICES_PER_MINUTE": 0,
         }
     )
+    out: dict = {}
     with app.app_context():
         upgrade()
-        device = Device(id=str(uuid.uuid4()), token_hash=uuid.uuid4().hex * 2)
-        db.session.add(device)
-        db.session.commit()
-        device_id = device.id
-        accounts.create_user("sup_hn", PASSWORD, "supervisor", province="01")
-        accounts.create_user("root", PASSWORD, "admin")
-    out: dict = {"load_s": bulk_load(app, data, device_id)}
-    print(f"[{name}] loaded {data.n:,} reports in {out['load_s']:.0f} s", flush=True)
-    out["decide_s"] = decide(app, data, args.seed)
-    print(f"[{name}] decided in {out['decide_s']:.0f} s", flush=True)
+        loaded = accounts.get_by_username("root") is not None
+        if not loaded:
+            device = Device(id=str(uuid.uuid4()), token_hash=uuid.uuid4().hex * 2)
+            db.session.add(device)
+            db.session.commit()
+            device_id = device.id
+            accounts.create_user("sup_hn", PASSWORD, "supervisor", province="01")
+            accounts.create_user("root", PASSWORD, "admin")
+    if loaded:  # --workdir of an earlier run: its data is there (same --reports, --seed)
+        print(f"[{name}] reusing the database of an earlier run", flush=True)
+    else:
+        out["load_s"] = bulk_load(app, data, device_id)
+        print(f"[{name}] loaded {data.n:,} reports in {out['load_s']:.0f} s", flush=True)
+        out["decide_s"] = decide(app, data, args.seed)
+        print(f"[{name}] decided in {out['decide_s']:.0f} s", flush=True)
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             raw = db.engine.raw_connection()
@@ -279,6 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--workdir", type=Path, help="keep the SQLite database here and reuse it in a later run"
+    )
     args = ap.parse_args(argv)
     print(
         f"machine: {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
@@ -291,11 +300,13 @@ def main(argv: list[str] | None = None) -> int:
     gc.freeze()
     ok = True
     if args.backend in ("sqlite", "both"):
-        tmp = Path(tempfile.mkdtemp(prefix="bench-stats-sqlite-"))
+        tmp = args.workdir or Path(tempfile.mkdtemp(prefix="bench-stats-sqlite-"))
+        tmp.mkdir(parents=True, exist_ok=True)
         try:
             r = run_backend("sqlite", f"sqlite:///{tmp / 'bench.sqlite3'}", data, args)
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            if not args.workdir:
+                shutil.rmtree(tmp, ignore_errors=True)
         ok &= report("sqlite", r)
     if args.backend in ("postgresql", "both"):
         import sqlalchemy as sa

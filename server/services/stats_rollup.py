@@ -477,17 +477,29 @@ def _repeat_offenders(
     if not top:
         return []
     keys = [key for _, key in top]
-    rows = stats.case_rows(districts, period)
-    found = {
-        key: (display, last)
-        for key, display, last in db.session.execute(
-            sa.select(
-                rows.c.plate_key, sa.func.max(rows.c.plate_display), sa.func.max(rows.c.captured_at)
-            )
-            .where(rows.c.status == "verified", rows.c.plate_key.in_(keys))
-            .group_by(rows.c.plate_key)
+    start, end = period.utc_bounds()
+    # From the plates' index to their reports, then each report's own case row (by its
+    # primary key): a few hundred rows, whatever the size of the period.
+    query = (
+        sa.select(
+            Report.plate_match_key,
+            sa.func.max(Report.plate_display),
+            sa.func.max(Report.captured_at),
         )
-    }
+        .select_from(Report)
+        .join(Case, sa.and_(Case.id == Report.case_id, Case.first_report_id == Report.id))
+        .where(
+            Report.plate_match_key.in_(keys),
+            Report.captured_at >= start,
+            Report.captured_at < end,
+            Case.status != "merged",
+            stats._case_status() == "verified",
+            stats._in_scope(Case.district_code, districts),
+        )
+        .group_by(Report.plate_match_key)
+        .with_hint(Report, "INDEXED BY ix_reports_plate_violation_time", "sqlite")
+    )
+    found = {key: (display, last) for key, display, last in db.session.execute(query)}
     return [
         RepeatOffender(key, found[key][0] or key, -neg, stats._aware(found[key][1]))
         for neg, key in top
