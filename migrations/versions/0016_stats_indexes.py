@@ -8,7 +8,13 @@ SQL by hand); server/services/stats_rollup.py recomputes dirty buckets before re
 Existing data is marked dirty here and is aggregated on the first read (or by
 ``flask --app wsgi stats refresh``).
 
-Also ``ix_reports_district_captured`` (district_code, captured_at): a bucket's reports.
+``cases.stats_month``, the local month of a case's first report, is kept by triggers
+too (when a case gets its first report, when that report is stored or its time changes),
+so that a district-month of cases is an index range (``ix_cases_district_month``).
+
+Indexes: ``ix_reports_district_captured`` (a district-month of reports),
+``ix_cases_first_report`` (the triggers' lookup), ``ix_reports_hotspot`` (the hotspot map
+reads a period's points from the index alone).
 
 Revision ID: 0016
 Revises: 0015
@@ -60,8 +66,25 @@ SQLITE_EVENT_MARKS = f"""
         FROM reports r JOIN cases c ON c.id = r.case_id AND c.first_report_id = r.id
         WHERE r.id = NEW.report_id;"""
 
+# cases.stats_month follows its first report (SQLite: an AFTER trigger updates the row).
+SQLITE_CASE_MONTH = f"""
+    UPDATE cases SET stats_month = (
+        SELECT {SQLITE_MONTH.format('r.captured_at')} FROM reports r
+        WHERE r.id = NEW.first_report_id)
+    WHERE id = NEW.id;"""
+SQLITE_REPORT_MONTH = f"""
+    UPDATE cases SET stats_month = {SQLITE_MONTH.format('NEW.captured_at')}
+    WHERE first_report_id = NEW.id;"""
+
 SQLITE_TRIGGERS = [
-    f"CREATE TRIGGER stats_reports_ins AFTER INSERT ON reports BEGIN {_sqlite_marks('NEW')} END",
+    "CREATE TRIGGER stats_cases_month_ins AFTER INSERT ON cases BEGIN"
+    f" {SQLITE_CASE_MONTH} END",
+    "CREATE TRIGGER stats_cases_month_upd AFTER UPDATE OF first_report_id ON cases BEGIN"
+    f" {SQLITE_CASE_MONTH} END",
+    "CREATE TRIGGER stats_reports_month AFTER UPDATE OF captured_at ON reports BEGIN"
+    f" {SQLITE_REPORT_MONTH} END",
+    f"CREATE TRIGGER stats_reports_ins AFTER INSERT ON reports BEGIN {SQLITE_REPORT_MONTH}"
+    f" {_sqlite_marks('NEW')} END",
     f"CREATE TRIGGER stats_reports_upd AFTER UPDATE OF {REPORT_COLUMNS} ON reports BEGIN"
     f" {_sqlite_marks('OLD')} {_sqlite_marks('NEW')} END",
     f"CREATE TRIGGER stats_reports_del AFTER DELETE ON reports BEGIN {_sqlite_marks('OLD')} END",
@@ -72,6 +95,7 @@ SQLITE_TRIGGERS = [
     f"CREATE TRIGGER stats_events_ins AFTER INSERT ON status_events BEGIN {SQLITE_EVENT_MARKS} END",
 ]
 SQLITE_TRIGGER_NAMES = [
+    "stats_cases_month_ins", "stats_cases_month_upd", "stats_reports_month",
     "stats_reports_ins", "stats_reports_upd", "stats_reports_del",
     "stats_cases_ins", "stats_cases_upd", "stats_cases_del", "stats_events_ins",
 ]
@@ -93,7 +117,22 @@ PG_FUNCTIONS = [
         BEGIN
             IF TG_OP <> 'INSERT' THEN PERFORM stats_mark_report(OLD); END IF;
             IF TG_OP <> 'DELETE' THEN PERFORM stats_mark_report(NEW); END IF;
+            IF TG_OP = 'INSERT' THEN
+                UPDATE cases SET stats_month = stats_month(NEW.captured_at)
+                WHERE first_report_id = NEW.id;
+            ELSIF TG_OP = 'UPDATE' THEN
+                IF NEW.captured_at IS DISTINCT FROM OLD.captured_at THEN
+                    UPDATE cases SET stats_month = stats_month(NEW.captured_at)
+                    WHERE first_report_id = NEW.id;
+                END IF;
+            END IF;
             RETURN NULL;
+        END $$""",
+    """CREATE FUNCTION stats_case_month() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            NEW.stats_month := (SELECT stats_month(r.captured_at) FROM reports r
+                                WHERE r.id = NEW.first_report_id);
+            RETURN NEW;
         END $$""",
     """CREATE FUNCTION stats_cases_changed() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -108,6 +147,8 @@ PG_FUNCTIONS = [
         END $$""",
 ]
 PG_TRIGGERS = [
+    "CREATE TRIGGER stats_cases_month BEFORE INSERT OR UPDATE OF first_report_id ON cases"
+    " FOR EACH ROW EXECUTE FUNCTION stats_case_month()",
     "CREATE TRIGGER stats_reports_ins AFTER INSERT OR DELETE ON reports"
     " FOR EACH ROW EXECUTE FUNCTION stats_reports_changed()",
     f"CREATE TRIGGER stats_reports_upd AFTER UPDATE OF {REPORT_COLUMNS} ON reports"
@@ -120,6 +161,7 @@ PG_TRIGGERS = [
     " FOR EACH ROW EXECUTE FUNCTION stats_events_changed()",
 ]
 PG_DROPS = [
+    "DROP TRIGGER IF EXISTS stats_cases_month ON cases",
     "DROP TRIGGER IF EXISTS stats_reports_ins ON reports",
     "DROP TRIGGER IF EXISTS stats_reports_upd ON reports",
     "DROP TRIGGER IF EXISTS stats_cases_ins ON cases",
@@ -127,6 +169,7 @@ PG_DROPS = [
     "DROP TRIGGER IF EXISTS stats_events_ins ON status_events",
     "DROP FUNCTION IF EXISTS stats_events_changed()",
     "DROP FUNCTION IF EXISTS stats_cases_changed()",
+    "DROP FUNCTION IF EXISTS stats_case_month()",
     "DROP FUNCTION IF EXISTS stats_reports_changed()",
     "DROP FUNCTION IF EXISTS stats_mark_case(cases)",
     "DROP FUNCTION IF EXISTS stats_mark_report(reports)",
@@ -159,6 +202,14 @@ def upgrade():
     op.create_index(
         'ix_reports_district_captured', 'reports', ['district_code', 'captured_at']
     )
+    op.create_index(
+        'ix_reports_hotspot',
+        'reports',
+        ['captured_at', 'lat', 'lon', 'violation', 'district_code'],
+    )
+    op.add_column('cases', sa.Column('stats_month', sa.String(7), nullable=True))
+    op.create_index('ix_cases_district_month', 'cases', ['district_code', 'stats_month'])
+    op.create_index('ix_cases_first_report', 'cases', ['first_report_id'])
     bind = op.get_bind()
     if bind.dialect.name == 'postgresql':
         for statement in PG_FUNCTIONS + PG_TRIGGERS:
@@ -168,6 +219,10 @@ def upgrade():
         for statement in SQLITE_TRIGGERS:
             op.execute(statement)
         month = SQLITE_MONTH
+    op.execute(
+        f"UPDATE cases SET stats_month = (SELECT {month.format('r.captured_at')} "
+        "FROM reports r WHERE r.id = cases.first_report_id)"
+    )
     # What is already stored is aggregated on the first read.
     op.execute(
         "INSERT INTO stats_dirty (district_code, month) "
@@ -188,6 +243,11 @@ def downgrade():
     else:
         for name in SQLITE_TRIGGER_NAMES:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    op.drop_index('ix_cases_first_report', table_name='cases')
+    op.drop_index('ix_cases_district_month', table_name='cases')
+    with op.batch_alter_table('cases') as batch:
+        batch.drop_column('stats_month')
+    op.drop_index('ix_reports_hotspot', table_name='reports')
     op.drop_index('ix_reports_district_captured', table_name='reports')
     op.drop_index('ix_stats_dirty_month', table_name='stats_dirty')
     op.drop_table('stats_dirty')

@@ -51,6 +51,15 @@ class Case(db.Model):
     verdict_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The local month (UTC+7) of the first report's violation time, kept by database
+    # triggers (migration 0016) for the statistics: a district-month of cases is an index
+    # range. Never set by the application.
+    stats_month: Mapped[str | None] = mapped_column(sa.String(7))
+
+    __table_args__ = (
+        sa.Index("ix_cases_district_month", "district_code", "stats_month"),
+        sa.Index("ix_cases_first_report", "first_report_id"),
+    )
 
     @property
     def locked(self) -> bool:

@@ -108,6 +108,10 @@ class Report(db.Model):
         sa.Index("uq_reports_code", "code", unique=True),
         # A district-month of reports (statistics, migration 0016).
         sa.Index("ix_reports_district_captured", "district_code", "captured_at"),
+        # The hotspot map: a period's points read from the index alone (migration 0016).
+        sa.Index(
+            "ix_reports_hotspot", "captured_at", "lat", "lon", "violation", "district_code"
+        ),
     )
 
     media: Mapped[list[Media]] = relationship(

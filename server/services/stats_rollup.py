@@ -168,10 +168,11 @@ def _count_reports(out: Counter[Key], bucket: tuple[str, str] | None) -> None:
 
 
 def _count_cases(out: Counter[Key], bucket: tuple[str, str] | None) -> None:
-    where = [
-        Case.status != "merged",
-        *_bucket_where(Case.district_code, Report.captured_at, bucket),
-    ]
+    where = [Case.status != "merged"]
+    if bucket is not None:
+        # cases.stats_month is the first report's local month, kept by the triggers:
+        # the bucket's cases are one range of ix_cases_district_month.
+        where += [_district_is(Case.district_code, bucket[0]), Case.stats_month == bucket[1]]
     district = _blank(Case.district_code)
     day = stats._local_day(Report.captured_at)
     status = stats._case_status()
