@@ -390,6 +390,28 @@ def init_app(app: Flask) -> None:
         )
         return problem_response("service_unavailable", 503, headers={"Retry-After": "30"})
 
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # boto3 is in requirements.txt; a folder store needs none of it
+        pass
+    else:
+
+        @app.errorhandler(BotoCoreError)
+        @app.errorhandler(ClientError)
+        def _store_unavailable(err: Exception):
+            # The object store failed after boto3's own retries (unreachable, busy, an
+            # internal error): a temporary condition the phone retries, not a 500.
+            db.session.rollback()
+            code = getattr(err, "response", {}).get("Error", {}).get("Code", "")
+            log.error(
+                "evidence store unavailable on %s %s: %s %s",
+                request.method,
+                request.path,
+                type(err).__name__,
+                code,
+            )
+            return problem_response("service_unavailable", 503, headers={"Retry-After": "30"})
+
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
         # Never log the request body: it may hold an informant's identity.

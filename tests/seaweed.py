@@ -102,8 +102,10 @@ class S3Server:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start(timeout: float = 60.0) -> S3Server:
-    """Start ``weed server -s3`` on free loopback ports; return once a write works."""
+def start(timeout: float = 60.0, volume_max: int = 40) -> S3Server:
+    """Start ``weed server -s3`` on free loopback ports; return once a write works.
+
+    ``volume_max`` volumes of 64 MB (a load test needs more than the suite)."""
     endpoint = os.environ.get("ROADWATCH_TEST_S3_ENDPOINT")
     if endpoint:
         return S3Server(
@@ -131,7 +133,7 @@ def start(timeout: float = 60.0) -> S3Server:
         "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
         "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", f"-s3.config={config}",
         "-s3.port.iceberg=0", "-s3.port.lance=0", "-volume.preStopSeconds=0",
-        "-master.volumeSizeLimitMB=64", "-volume.max=40", "-metricsPort=0",
+        "-master.volumeSizeLimitMB=64", f"-volume.max={volume_max}", "-metricsPort=0",
     ]  # fmt: skip
     log = (folder / "weed.log").open("wb")
     process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=folder)

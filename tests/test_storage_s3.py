@@ -159,3 +159,46 @@ def test_the_sweep_clears_expired_uploads_orphans_and_open_multipart_uploads(app
     assert received(app, done)
     assert stored_bytes(app, done.decl["sha256"]) == done.data
     assert {r.id for r in upload_rows(app) if r.completed_at} == {done_url.rsplit("/", 1)[1]}
+
+
+def test_an_unreachable_bucket_is_a_503_to_retry_and_the_upload_succeeds_after(
+    app, api, tmp_path
+) -> None:
+    """The object store down (here: a node pointed at a closed port) is a temporary
+    condition: 503 problem+json with Retry-After, never a 500; the phone's next try,
+    once the store is back, finishes the upload."""
+    from tests.faults.server import free_port
+
+    s = settings_of(app)
+    down = create_app(
+        {
+            **_test_config(s.database_url, tmp_path / "down"),
+            "STORAGE_URL": s.storage_url,
+            "S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
+            "S3_ACCESS_KEY_ID": s.s3_access_key_id,
+            "S3_SECRET_ACCESS_KEY": s.s3_secret_access_key,
+            "S3_REGION": s.s3_region,
+        }
+    )
+    try:
+        media = big_photo(40 * KIB)
+        rid = declare(api, media)
+        client = down.test_client()
+        resp = client.put(
+            f"/api/v1/reports/{rid}/media/{media.media_id}",
+            data=media.data,
+            headers={**api.auth, "Content-Type": "image/jpeg"},
+        )
+        assert resp.status_code == 503, resp.get_data(as_text=True)
+        assert resp.mimetype == "application/problem+json"
+        assert resp.headers["Retry-After"] == "30"
+        assert resp.get_json()["code"] == "service_unavailable"
+        assert received(app, media) is False
+        # The store is back (the other node): the same request now succeeds.
+        again = api.put_media(rid, media)
+        assert again.status_code == 201
+        assert received(app, media) is True
+    finally:
+        with down.app_context():
+            db.session.remove()
+            db.engine.dispose()
