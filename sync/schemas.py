@@ -296,6 +296,21 @@ class FineSchema(OutSchema):
     confiscation = fields.Boolean(metadata={"description": "the vehicle is confiscated"})
 
 
+class EvidenceItemSchema(OutSchema):
+    code = fields.String(metadata={"description": "checklist item code (fixed vocabulary)"})
+    vi = fields.String()
+    en = fields.String()
+
+
+class EvidenceChecklistSchema(OutSchema):
+    """What the violation needs to be provable (data/evidence_checklist.json)."""
+
+    items = fields.List(fields.Nested(EvidenceItemSchema))
+    needs_video = fields.Boolean()
+    min_photos = fields.Integer()
+    min_gap_minutes = fields.Integer()
+
+
 class ViolationSchema(OutSchema):
     code = fields.String()
     name_vi = fields.String()
@@ -311,6 +326,7 @@ class ViolationSchema(OutSchema):
         fields.String(), metadata={"description": "everyday and regional phrasings, for search"}
     )
     synonyms_en = fields.List(fields.String())
+    evidence = fields.Nested(EvidenceChecklistSchema)
 
 
 class ViolationsSchema(OutSchema):

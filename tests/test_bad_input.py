@@ -398,3 +398,26 @@ def test_odd_queue_queries_give_a_normal_page(app, client, query):
     resp = client.get(f"/console/queue?{query}")
     assert resp.status_code == 200, resp.get_data(as_text=True)[:500]
     assert resp.mimetype == "text/html"
+
+
+# Found by the fuzz run (tests/test_fuzz_api.py): an empty Upload-Checksum was refused as an
+# unknown algorithm (400); an empty field carries no checksum, so it is treated as absent.
+@pytest.mark.parametrize("value", ["", "   "], ids=["empty", "blank"])
+def test_an_empty_upload_checksum_is_no_checksum(client, value):
+    from server.api.tus_headers import parse_checksum
+
+    assert parse_checksum(value) is None
+    api = Api.register(client)
+    resp = client.patch(
+        "/api/v1/uploads/" + "0" * 32,
+        data=b"x",
+        headers={
+            **api.auth,
+            "Tus-Resumable": "1.0.0",
+            "Upload-Offset": "0",
+            "Upload-Checksum": value,
+            "Content-Type": "application/offset+octet-stream",
+        },
+    )
+    assert resp.status_code == 404, resp.get_data(as_text=True)
+    assert resp.get_json()["code"] == "upload_not_found"

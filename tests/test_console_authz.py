@@ -56,6 +56,11 @@ MATRIX: dict[tuple[str, str], Row] = {
         {},
         (LOGIN, LOGIN, 404, 200, 404, 200),
     ),
+    ("console.evidence_package", "POST"): (
+        lambda w: f"/console/cases/{w.cases['A']}/evidence-package",
+        {},
+        (401, 401, 404, 200, 404, 200),
+    ),
     ("console.decide", "POST"): (
         lambda w: f"/console/cases/{w.cases['A3']}/decide",
         {"kind": "reject", "reason_code": "not_a_violation"},

@@ -86,6 +86,8 @@ def test_subscribe_then_resubscribe_updates_the_same_row(app, api, push_service)
         "https://evil.example.com/push/1",  # not a push service: the server must not post there
         "http://10.0.0.5/push/1",  # plain http outside loopback
         "https://fcm.googleapis.com.evil.example/x",  # suffix trick
+        "https://fcm.googleapis.com:8443/x",  # a known push host on another port
+        "https://fcm.googleapis.com:22/x",  # ports other than 443 are refused
     ],
 )
 def test_endpoints_outside_known_push_services_are_refused(api, endpoint):

@@ -16,11 +16,20 @@ from .operations import Reply, operation
     operation_id="listChanges",
     summary="Status changes of the device's reports after a cursor",
     parameters=(
-        {"name": "since", "in": "query", "schema": {"type": "string"}},
-        {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+        {
+            "name": "since",
+            "in": "query",
+            "description": "the `next` cursor of an earlier page",
+            "schema": {"type": "string", "pattern": "^[0-9]{0,18}$"},
+        },
+        {
+            "name": "limit",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": changes.MAX_LIMIT},
+        },
     ),
     responses={200: Reply("Changes in order", ChangesSchema)},
-    problems=(400,),
+    problems=(400, 422),
     device=True,
 )
 @device_required

@@ -34,6 +34,17 @@ PATH_PARAMS: dict[str, dict[str, Any]] = {
 }
 DEVICE_SECURITY = [{"device": []}]
 PROBLEM = Reply("Problem details (RFC 9457)", ProblemSchema)
+# Any operation may meet a locked or unreachable database (server/problems.py answers 503).
+ALWAYS_PROBLEMS = (503,)
+# Problems that tell the client when to try again (server/problems.py DOMAIN_PROBLEMS).
+RETRY_AFTER = {"schema": {"type": "integer", "minimum": 0}, "description": "Seconds to wait"}
+RETRY_AFTER_STATUSES = {423, 429, 503, 507}
+# Members a problem carries beside ProblemSchema's (details of services/errors.py exceptions,
+# e.g. SizeMismatch's expected/received sizes); others may be added, so the schema is open.
+PROBLEM_EXTRA_MEMBERS: dict[str, Any] = {
+    "expected": {"type": "integer", "description": "the declared size (size_mismatch)"},
+    "received": {"type": "integer", "description": "the size received (size_mismatch)"},
+}
 
 
 def operations(app: Flask) -> Iterator[tuple[str, str, Operation | None]]:
@@ -78,9 +89,11 @@ def _response(reply: Reply, mimetype: str = "application/json") -> dict[str, Any
 def operation_dict(op: Operation) -> dict[str, Any]:
     """The OpenAPI operation object of ``op`` (schemas still as marshmallow classes)."""
     responses = {str(status): _response(reply) for status, reply in op.responses.items()}
-    problems = sorted({*op.problems, *((401,) if op.device else ())})
+    problems = sorted({*op.problems, *ALWAYS_PROBLEMS, *((401,) if op.device else ())})
     for status in problems:
         responses[str(status)] = _response(PROBLEM, "application/problem+json")
+        if status in RETRY_AFTER_STATUSES:
+            responses[str(status)]["headers"] = {"Retry-After": RETRY_AFTER}
     out: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary}
     if op.device:
         out["security"] = DEVICE_SECURITY
@@ -114,7 +127,40 @@ def build_spec(app: Flask) -> dict[str, Any]:
             paths[path][method] = operation_dict(op)
     for path, ops in sorted(paths.items()):
         spec.path(path=path, operations=ops, parameters=path_parameters(path))
-    return spec.to_dict()
+    out = spec.to_dict()
+    problem = out["components"]["schemas"]["Problem"]
+    problem["properties"].update(PROBLEM_EXTRA_MEMBERS)
+    problem["additionalProperties"] = True
+    for schema in out["components"]["schemas"].values():
+        _for_generators(schema)
+    return out
+
+
+def _for_generators(schema: Any) -> None:
+    """Rewrite, in place, what client generators and fuzzers misread in apispec's output:
+    marshmallow's ``format: url`` is OpenAPI's ``uri``, and a nullable ``$ref`` (whose
+    siblings OpenAPI 3.0 ignores) becomes ``allOf: [$ref]`` + ``nullable`` so it keeps its type.
+    """
+    if isinstance(schema, list):
+        for item in schema:
+            _for_generators(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    if schema.get("format") == "url":
+        schema["format"] = "uri"
+    if "$ref" in schema and len(schema) > 1:
+        schema["allOf"] = [{"$ref": schema.pop("$ref")}]
+    # apispec writes Nested(allow_none=True) as anyOf [a nullable bare object, $ref].
+    any_of = schema.get("anyOf")
+    nullable_object = {"nullable": True, "type": "object"}
+    if isinstance(any_of, list) and len(any_of) == 2 and nullable_object in any_of:
+        refs = [s for s in any_of if "$ref" in s]
+        if refs:
+            del schema["anyOf"]
+            schema.update({"allOf": refs, "nullable": True})
+    for value in schema.values():
+        _for_generators(value)
 
 
 def spec_of(app: Flask) -> dict[str, Any]:

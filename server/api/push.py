@@ -37,7 +37,7 @@ def vapid_public_key():
         201: Reply("Stored", SubscribedSchema),
         200: Reply("Refreshed (or moved to this device)", SubscribedSchema),
     },
-    problems=(400, 422),
+    problems=(400, 413, 415, 422),
     device=True,
 )
 @device_required
@@ -62,8 +62,18 @@ def put_subscription():
 @operation(
     operation_id="deletePushSubscription",
     summary="Forget a push subscription of this device",
+    request={
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["endpoint"],
+                # Forgetting an endpoint never stored (or "") is a no-op: any string.
+                "properties": {"endpoint": {"type": "string"}},
+            }
+        }
+    },
     responses={204: Reply("Gone")},
-    problems=(400, 422),
+    problems=(400, 413, 415, 422),
     device=True,
 )
 @device_required

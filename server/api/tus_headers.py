@@ -45,8 +45,8 @@ def parse_metadata(header: str | None) -> dict[str, str]:
 
 def parse_checksum(header: str | None) -> tuple[str, bytes] | None:
     """``Upload-Checksum: <algorithm> <base64 digest>`` as ``(algorithm, digest)``, or
-    None when absent."""
-    if header is None:
+    None when absent or empty (an empty field carries no checksum)."""
+    if header is None or not header.strip():
         return None
     algorithm, _, encoded = header.strip().partition(" ")
     algorithm = algorithm.lower()

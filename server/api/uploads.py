@@ -156,7 +156,7 @@ def create_upload():
     summary="The upload's durable offset",
     parameters=(doc.TUS_RESUMABLE,),
     responses={200: Reply("Where the upload stands", headers=doc.UPLOAD_STATE)},
-    problems=(404, 410, 412),
+    problems=(404, 410, 412, 423),
     device=True,
 )
 @tus_request
@@ -192,7 +192,7 @@ def patch_upload(upload_id: str):
     summary="tus termination (received evidence is never removed)",
     parameters=(doc.TUS_RESUMABLE,),
     responses={204: Reply("Terminated")},
-    problems=(404, 412, 423),
+    problems=(404, 410, 412, 423),
     device=True,
 )
 @tus_request
@@ -209,6 +209,9 @@ def delete_upload(upload_id: str):
     summary="PATCH or DELETE for clients that cannot send them: "
     "X-HTTP-Method-Override: PATCH | DELETE",
     parameters=(doc.TUS_RESUMABLE, doc.METHOD_OVERRIDE),
+    # The bytes of an overridden PATCH (with its Upload-Offset); none for DELETE.
+    request=doc.OFFSET_OCTET_STREAM_BODY,
+    request_required=False,
     responses={204: Reply("As the overridden method")},
     problems=(400, 404, 405, 409, 410, 412, 413, 415, 422, 423, 460, 507),
     device=True,

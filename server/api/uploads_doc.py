@@ -11,8 +11,14 @@ from typing import Any
 from .operations import Reply
 
 _HEADER: dict[str, Any] = {"in": "header", "schema": {"type": "string"}}
-TUS_RESUMABLE = {"name": "Tus-Resumable", "required": True, **_HEADER}
-UPLOAD_LENGTH = {"name": "Upload-Length", "required": True, **_HEADER}
+TUS_RESUMABLE = {
+    "name": "Tus-Resumable",
+    "in": "header",
+    "required": True,
+    "schema": {"type": "string", "enum": ["1.0.0"]},
+}
+_COUNT: dict[str, Any] = {"in": "header", "schema": {"type": "integer", "minimum": 0}}
+UPLOAD_LENGTH = {"name": "Upload-Length", "required": True, **_COUNT}
 UPLOAD_METADATA = {
     "name": "Upload-Metadata",
     "required": True,
@@ -20,8 +26,17 @@ UPLOAD_METADATA = {
     **_HEADER,
 }
 UPLOAD_CHECKSUM = {"name": "Upload-Checksum", **_HEADER}
-UPLOAD_CHECKSUM_PATCH = {"name": "Upload-Checksum", "description": "sha1|sha256 <b64>", **_HEADER}
-UPLOAD_OFFSET = {"name": "Upload-Offset", "required": True, **_HEADER}
+UPLOAD_CHECKSUM_PATCH = {
+    "name": "Upload-Checksum",
+    "in": "header",
+    "description": "sha1|sha256 <b64>",
+    # A digest of the algorithm's size (sha1 20 bytes, sha256 32), in base64; empty = absent.
+    "schema": {
+        "type": "string",
+        "pattern": "^(|sha1 [A-Za-z0-9+/]{27}=|sha256 [A-Za-z0-9+/]{43}=)$",
+    },
+}
+UPLOAD_OFFSET = {"name": "Upload-Offset", "required": True, **_COUNT}
 METHOD_OVERRIDE = {
     "name": "X-HTTP-Method-Override",
     "in": "header",
@@ -34,7 +49,7 @@ OFFSET_OCTET_STREAM_BODY = {
 }
 
 UPLOAD_STATE: dict[str, Any] = {
-    "Tus-Resumable": {"schema": {"type": "string", "example": "1.0.0"}},
+    "Tus-Resumable": {"schema": {"type": "string", "enum": ["1.0.0"]}},
     "Upload-Offset": {"description": "Bytes durably on disk", "schema": {"type": "integer"}},
     "Upload-Length": {"schema": {"type": "integer"}},
     "Upload-Expires": {

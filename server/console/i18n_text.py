@@ -757,3 +757,15 @@ FALLBACK: dict[str, Pair] = {
     "decision_error": ("Chưa thực hiện được quyết định.", "The decision was not recorded."),
     "accident_error": ("Dòng số liệu không hợp lệ", "A row that cannot be used"),
 }
+
+# The evidence package (issue 16, item 4): the case page's button, the audit log's entry.
+TEXT.update(
+    {
+        "case.evidence_package": ("Tải gói bằng chứng", "Download the evidence package"),
+        "case.evidence_package_hint": (
+            "Tệp ZIP gồm tệp gốc, chữ ký, chuỗi lưu giữ; không có danh tính người báo tin.",
+            "A ZIP of the original files, signatures and custody trail; no informant identity.",
+        ),
+    }
+)
+LABELS["audit"]["evidence_export"] = ("Xuất gói bằng chứng", "Evidence package exported")

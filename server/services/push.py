@@ -112,6 +112,12 @@ def endpoint_allowed(endpoint: str) -> bool:
             "127.0.0.1",
             "localhost",
         )
+    try:
+        port = parts.port
+    except ValueError:
+        return False
+    if port not in (None, 443):
+        return False
     allowed = current_settings().push_endpoint_hosts
     return parts.scheme == "https" and any(
         host == s or host.endswith("." + s) for s in allowed if s
