@@ -91,7 +91,7 @@ def first_screen(base: str) -> list[str]:
     """The URLs the first screen loads before it is ready: the HTML, what it links
     (CSS, app.js) and app.js's static import graph. ``import()`` calls are left out:
     those modules load on first use (they are precached for offline all the same)."""
-    html = gzip.decompress(fetch(base + "/")).decode()
+    html = fetch(base + "/", gz=False).decode()
     todo = re.findall(r'(?:src|href)="(/a/[^"]+\.(?:js|css))"', html)
     seen: list[str] = []
     while todo:
@@ -100,7 +100,7 @@ def first_screen(base: str) -> list[str]:
             continue
         seen.append(url)
         if url.endswith(".js"):
-            text = gzip.decompress(fetch(base + url)).decode()
+            text = fetch(base + url, gz=False).decode()
             for spec in IMPORT_RE.findall(text):
                 todo.append(urllib.parse.urljoin(url, spec))
     return ["/"] + seen + ["/sw.js"]
