@@ -307,8 +307,8 @@ class EvidenceChecklistSchema(OutSchema):
 
     items = fields.List(fields.Nested(EvidenceItemSchema))
     needs_video = fields.Boolean()
-    min_photos = fields.Integer()
-    min_gap_minutes = fields.Integer()
+    min_photos = fields.Integer(allow_none=True)
+    min_gap_minutes = fields.Integer(allow_none=True)
 
 
 class ViolationSchema(OutSchema):

@@ -245,8 +245,9 @@ def downgrade():
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.drop_index('ix_cases_first_report', table_name='cases')
     op.drop_index('ix_cases_district_month', table_name='cases')
-    with op.batch_alter_table('cases') as batch:
-        batch.drop_column('stats_month')
+    # A plain ALTER (SQLite >= 3.35 has DROP COLUMN): a batch copy of `cases` would trip
+    # the foreign keys that point at it.
+    op.execute("ALTER TABLE cases DROP COLUMN stats_month")
     op.drop_index('ix_reports_hotspot', table_name='reports')
     op.drop_index('ix_reports_district_captured', table_name='reports')
     op.drop_index('ix_stats_dirty_month', table_name='stats_dirty')
