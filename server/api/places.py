@@ -18,13 +18,14 @@ import weakref
 from typing import Any
 
 import shapely
-from flask import Response, request
+from flask import Response
 
 from sync.schemas import PlacesSchema
 
 from ..services import districts
 from ..settings import current_settings
 from . import bp
+from .cached_json import cached_json
 from .operations import Reply, operation
 
 SIMPLIFY_DEG = 0.002  # ~200 m
@@ -99,12 +100,4 @@ def _encoded() -> tuple[bytes, bytes, str]:
     },
 )
 def list_places() -> Response:
-    raw, gz, etag = _encoded()
-    use_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
-    resp = Response(gz if use_gzip else raw, mimetype="application/json")
-    if use_gzip:
-        resp.headers["Content-Encoding"] = "gzip"
-    resp.headers["Vary"] = "Accept-Encoding"
-    resp.headers["Cache-Control"] = "public, max-age=3600"
-    resp.set_etag(etag + ("-gz" if use_gzip else ""))
-    return resp.make_conditional(request)
+    return cached_json(*_encoded())

@@ -12,12 +12,13 @@ import hashlib
 import json
 from functools import lru_cache
 
-from flask import Response, request
+from flask import Response
 
 from sync.schemas import ViolationsSchema
 
 from .. import catalogue
 from . import bp
+from .cached_json import cached_json
 from .operations import Reply, operation
 
 
@@ -51,12 +52,4 @@ def _encoded() -> tuple[bytes, bytes, str]:
     },
 )
 def list_violations() -> Response:
-    raw, gz, etag = _encoded()
-    use_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
-    resp = Response(gz if use_gzip else raw, mimetype="application/json")
-    if use_gzip:
-        resp.headers["Content-Encoding"] = "gzip"
-    resp.headers["Vary"] = "Accept-Encoding"
-    resp.headers["Cache-Control"] = "public, max-age=3600"
-    resp.set_etag(etag + ("-gz" if use_gzip else ""))
-    return resp.make_conditional(request)
+    return cached_json(*_encoded())
