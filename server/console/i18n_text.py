@@ -769,3 +769,19 @@ TEXT.update(
     }
 )
 LABELS["audit"]["evidence_export"] = ("Xuất gói bằng chứng", "Evidence package exported")
+
+# Camera provenance (issue 16, item 2): a media file's C2PA Content Credentials
+# (server.provenance) on the case page; "none" is neutral, not a warning.
+TEXT.update(
+    {
+        "case.provenance": ("Thông tin xác thực nội dung (C2PA)", "Content Credentials (C2PA)"),
+        "case.provenance_signer": ("người ký: {name}", "signed by: {name}"),
+    }
+)
+LABELS["provenance"] = {
+    "signed": ("Máy ảnh đã ký, chưa chỉnh sửa", "camera-signed, unedited"),
+    "edited": ("đã chỉnh sửa", "edited"),
+    "invalid": ("chữ ký không hợp lệ", "invalid"),
+    "none": ("không có", "not present"),
+}
+FALLBACK["provenance"] = ("Chưa rõ kết quả kiểm tra", "Check result unknown")

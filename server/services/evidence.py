@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import current_app
 from werkzeug.exceptions import ClientDisconnected
 
-from .. import flags, storage
+from .. import flags, provenance, storage
 from ..dedup import perceptual_hash
 from ..exif import EMPTY_EXIF, read_exif
 from ..extensions import db
@@ -99,17 +99,25 @@ def accept_file(media_id: str, store: Store, staged: Staged) -> tuple[Media, boo
     Idempotent: bytes for an item already received are dropped (the stored copy is
     identical, having the same hash), and the answer is ``newly_received=False``.
     Images get a perceptual hash (None when they cannot be decoded), used to merge
-    cases of near-identical photos.
+    cases of near-identical photos. Photos and videos get their C2PA Content Credentials
+    checked (:func:`server.provenance.check`: none, signed, edited or invalid).
     """
-    is_image = (sniff(staged.head) or "").startswith("image/")
+    sniffed = sniff(staged.head) or ""
+    is_image = sniffed.startswith("image/")
     with store.committed(staged) as blob:  # a local copy of the stored bytes
         exif = read_exif(blob).to_dict() if is_image else EMPTY_EXIF.to_dict()
         max_pixels = current_settings().phash_max_pixels
         phash = perceptual_hash(blob, max_pixels) if is_image else None
-    return mark_received(media_id, exif, phash)
+        credentials = provenance.check(blob, sniffed)  # C2PA, in a bounded child process
+    return mark_received(media_id, exif, phash, credentials)
 
 
-def mark_received(media_id: str, exif: dict, phash: str | None = None) -> tuple[Media, bool]:
+def mark_received(
+    media_id: str,
+    exif: dict,
+    phash: str | None = None,
+    credentials: provenance.Provenance | None = None,
+) -> tuple[Media, bool]:
     """Mark a media item received (once), refresh flags and status, and with a
     ``phash`` join the report's case to a case with a similar photo. When the report's
     evidence is complete, its case's first reporter is chosen again (it rests on the
@@ -139,6 +147,9 @@ def mark_received(media_id: str, exif: dict, phash: str | None = None) -> tuple[
     media.received_at = utcnow()
     media.exif = exif
     media.phash = phash
+    if credentials is not None:  # None: not checked (a type without C2PA support)
+        media.provenance = credentials.status
+        media.provenance_detail = credentials.detail
     report: Report = media.report
     refresh_flags(report)
     if phash:

@@ -332,6 +332,8 @@ def _new_report(device: Device, report_id: str, data: dict[str, Any], digest: st
             received_at=None,
             exif=None,
             phash=None,
+            provenance=None,  # C2PA check on receipt (server.provenance)
+            provenance_detail=None,
         )
         for i, m in enumerate(data["media"])
     ]
