@@ -19,16 +19,54 @@ body is read here instead:
 A broken connection raises :class:`~server.storage.IncompleteBody` (or werkzeug's
 ``ClientDisconnected``, from its own stream); the bytes handed out before it are the
 body's and were received in full.
+
+A body read from the socket is also given a pace (:class:`Pace`, from the settings
+``BODY_IDLE_TIMEOUT_SECONDS`` and ``BODY_MIN_BYTES_PER_SECOND``), like Apache's
+``mod_reqtimeout`` ``MinRate`` and nginx's ``client_body_timeout``: it is ended with
+:class:`BodyTooSlow` (an ``IncompleteBody``: what arrived is kept as for a broken
+connection, and the client is told its offset) when no byte comes for the idle timeout,
+or when, after a first idle timeout's worth of time, it has arrived slower on average
+than the floor. A phone on 2G (2-8 KB/s) is twenty times above the default floor; a
+client that trickles a byte every few seconds is let go after about a minute instead of
+holding its connection for hours, and one that vanished without closing its connection
+after a minute of silence.
 """
 
 from __future__ import annotations
 
 import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from flask import has_app_context
+
+from .settings import current_settings
 from .storage import Body, IncompleteBody, StreamBody
 
-__all__ = ["Body", "GunicornSocketBody", "StreamBody", "request_body"]
+__all__ = ["Body", "BodyTooSlow", "GunicornSocketBody", "Pace", "StreamBody", "request_body"]
+
+
+class BodyTooSlow(IncompleteBody):
+    """The client sent no byte of the body for too long, or sent it below the floor."""
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How slowly a body may arrive before it is ended."""
+
+    idle_seconds: float  # the longest wait for the next bytes (> 0)
+    min_bytes_per_second: float = 0.0  # the average floor, after ``idle_seconds``; 0: none
+
+    def wait_limit(self, elapsed: float, received: int) -> float:
+        """How long the next read may wait, ``elapsed`` seconds into a body of which
+        ``received`` bytes arrived; <= 0: the body is too slow already."""
+        limit = self.idle_seconds
+        if self.min_bytes_per_second > 0:
+            allowed = self.idle_seconds + received / self.min_bytes_per_second
+            limit = min(limit, allowed - elapsed)
+        return limit
 
 
 class GunicornSocketBody:
@@ -38,9 +76,21 @@ class GunicornSocketBody:
     ``SocketUnreader`` (gunicorn 20–23: ``gunicorn/http/body.py``, ``unreader.py``).
     """
 
-    def __init__(self, body: Any, reader: Any, unreader: Any, sock: Any) -> None:
+    def __init__(
+        self,
+        body: Any,
+        reader: Any,
+        unreader: Any,
+        sock: Any,
+        pace: Pace | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._reader = reader
         self._sock = sock
+        self._pace = pace
+        self._clock = clock
+        self._start = clock()
+        self._received = 0
         # Bytes of the body gunicorn already holds: first what its Body read ahead
         # (already counted off reader.length), then what its Unreader received past
         # the request head. Whatever the Unreader holds beyond the body belongs to the
@@ -61,21 +111,40 @@ class GunicornSocketBody:
             n = min(len(buf), len(self._pending))
             buf[:n] = self._pending[:n]
             self._pending = self._pending[n:]
+            self._received += n
             return n
         remaining = self._reader.length
         if remaining <= 0:
             return 0
         try:
-            n = self._sock.recv_into(buf, min(len(buf), remaining))
-        except OSError as exc:  # reset, or the socket's timeout
+            n = self._recv_into(buf, min(len(buf), remaining))
+        except TimeoutError as exc:  # our pace, or a timeout the socket already had
+            raise BodyTooSlow() from exc
+        except OSError as exc:  # reset
             raise IncompleteBody() from exc
         if n == 0:  # the client closed before sending the whole body
             raise IncompleteBody()
         self._reader.length -= n
+        self._received += n
         return n
 
+    def _recv_into(self, buf: memoryview, size: int) -> int:
+        """``recv_into`` waiting no longer than the pace allows (the socket's own
+        timeout is kept when it is shorter, and put back afterwards)."""
+        if self._pace is None:
+            return self._sock.recv_into(buf, size)
+        limit = self._pace.wait_limit(self._clock() - self._start, self._received)
+        if limit <= 0:
+            raise TimeoutError("the body arrives slower than the floor")
+        previous = self._sock.gettimeout()
+        self._sock.settimeout(limit if previous is None else min(limit, previous))
+        try:
+            return self._sock.recv_into(buf, size)
+        finally:
+            self._sock.settimeout(previous)
 
-def _gunicorn_body(environ: dict[str, Any]) -> GunicornSocketBody | None:
+
+def _gunicorn_body(environ: dict[str, Any], pace: Pace | None) -> GunicornSocketBody | None:
     """A socket reader when gunicorn serves this request and the body has a length."""
     sock = environ.get("gunicorn.socket")
     wsgi_input = environ.get("wsgi.input")
@@ -101,10 +170,20 @@ def _gunicorn_body(environ: dict[str, Any]) -> GunicornSocketBody | None:
         getattr(unreader, "buf", None), io.BytesIO
     ):
         return None
-    return GunicornSocketBody(wsgi_input, reader, unreader, sock)
+    return GunicornSocketBody(wsgi_input, reader, unreader, sock, pace)
 
 
 def request_body(environ: dict[str, Any], stream: BinaryIO) -> Body:
-    """The body of the current request: from gunicorn's socket when that is safe, else
-    from ``stream`` (Flask's ``request.stream``)."""
-    return _gunicorn_body(environ) or StreamBody(stream)
+    """The body of the current request: from gunicorn's socket when that is safe (paced
+    by the settings), else from ``stream`` (Flask's ``request.stream``)."""
+    return _gunicorn_body(environ, settings_pace()) or StreamBody(stream)
+
+
+def settings_pace() -> Pace | None:
+    """The pace the settings ask for; None outside an app or when turned off."""
+    if not has_app_context():
+        return None
+    settings = current_settings()
+    if settings.body_idle_timeout_seconds <= 0:
+        return None
+    return Pace(settings.body_idle_timeout_seconds, max(0.0, settings.body_min_bytes_per_second))

@@ -135,6 +135,14 @@ class Settings:
     upload_expiry_hours: float = 24.0 * 7
     # How long a request waits for another request writing the same upload (then 423).
     upload_lock_wait_seconds: float = 3.0
+    # An upload body read from the socket (tus PATCH or creation, PUT of media) that sends
+    # nothing for this many seconds is ended with 400 upload_incomplete; a tus upload
+    # keeps what arrived, and the answer carries its offset (server.request_body).
+    # 0: no limit, and no floor below either.
+    body_idle_timeout_seconds: float = 60.0
+    # ... and so is one that, past its first BODY_IDLE_TIMEOUT_SECONDS, has arrived
+    # slower than this on average (bytes per second; 2G sends 2,000-8,000). 0: no floor.
+    body_min_bytes_per_second: float = 100.0
 
     # -- Web Push ---------------------------------------------------------------------
     # "inline" (after the request, development) or "worker" (flask --app wsgi push-worker).
