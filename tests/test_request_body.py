@@ -374,7 +374,7 @@ def test_the_sync_worker_serves_the_body_from_its_socket(pair) -> None:
 
 
 def test_the_gthread_worker_serves_the_body_and_keeps_the_connection(pair) -> None:
-    """The gthread worker (gunicorn --threads, what scripts/run used before gevent; still a supported choice) serves the body."""
+    """The gthread worker (gunicorn --threads, a supported choice) serves the body."""
     server, client = pair
     payload = os.urandom(300_000)
     sender = _send(client, _head(len(payload)) + payload + NEXT)
