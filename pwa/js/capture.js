@@ -210,16 +210,7 @@ export class CaptureForm {
     const v = this.violation();
     if (!v?.evidence) return true;
     const view = this.checklist || (this.checklist = await checklistView().catch(() => null));
-    if (!view) return true;
-    const lacking = view.missingFor(v, this.items);
-    if (!lacking.length) return true;
-    if (await view.warnMissing(lacking, v)) return true;
-    // "Add evidence": to the files, on the button that takes what is missing.
-    const wantsVideo = lacking.some((r) => r.code === 'VIDEO_OF_ACT');
-    const media = this.$('#sec-media');
-    media.scrollIntoView?.({ block: 'center' });
-    this.form.elements[wantsVideo ? 'camera_video' : 'camera_photo'].focus({ preventScroll: true });
-    return false;
+    return view ? view.askBeforeSending(this.form, v, this.items) : true;
   }
 
   // --- location ---------------------------------------------------------------------

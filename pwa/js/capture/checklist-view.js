@@ -106,3 +106,16 @@ export function warnMissing(lacking, v) {
     dialog.addEventListener('close', () => resolve(dialog.returnValue === 'send'), { once: true });
   });
 }
+
+/**
+ * Before saving: true at once when nothing is clearly missing, else the answer of the
+ * dialog; "add evidence" leads to the button that takes what is missing.
+ */
+export async function askBeforeSending(form, v, items) {
+  const lacking = missingFor(v, items);
+  if (!lacking.length || (await warnMissing(lacking, v))) return true;
+  const wantsVideo = lacking.some((r) => r.code === 'VIDEO_OF_ACT');
+  form.querySelector('#sec-media').scrollIntoView?.({ block: 'center' });
+  form.elements[wantsVideo ? 'camera_video' : 'camera_photo'].focus({ preventScroll: true });
+  return false;
+}
