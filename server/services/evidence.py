@@ -121,8 +121,8 @@ def mark_received(
     """Mark a media item received (once), refresh flags and status, and with a
     ``phash`` join the report's case to a case with a similar photo. When the report's
     evidence is complete, its case's first reporter is chosen again (it rests on the
-    server's receipt of the evidence). The receipt is appended to the custody trail
-    (:mod:`.custody`). Commits."""
+    server's receipt of the evidence). The receipt, and a similar-photo merge, are
+    appended to the custody trail (:mod:`.custody`). Commits."""
     if phash:
         cases.lock_similar_media()  # before the report lock below (see cases.locks)
     report_id = db.session.scalar(db.select(Media.report_id).where(Media.id == media_id))
@@ -152,13 +152,20 @@ def mark_received(
         media.provenance_detail = credentials.detail
     report: Report = media.report
     refresh_flags(report)
-    if phash:
-        cases.join_similar_media(report)  # before set_status: its locks come first
+    joined = cases.join_similar_media(report) if phash else None  # locks before set_status
     complete = all(m.received for m in report.media)
     if complete and report.case_id is not None:
         cases.refresh_first_reporter(cases.lock_case(report.case_id))
     if report.status == "awaiting_evidence" and complete:
         set_status(report, "submitted")
+    if joined is not None:  # after the case locks, like every chain entry
+        custody.case_joined(
+            case_id=joined.survivor.id,
+            report_id=joined.report_id,
+            reason=joined.reason,
+            match_report_id=joined.match_report_id,
+            absorbed_case_id=joined.absorbed_id,
+        )
     custody.evidence_received(  # last: the chain lock after the case and report locks
         report_id=report.id,
         media_id=media.id,
