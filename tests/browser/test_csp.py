@@ -111,3 +111,39 @@ def test_pwa_runs_under_the_csp(rw_server: RoadWatchServer, browser) -> None:
     context.close()
     assert violations == []
     assert errors == []
+
+
+# Safari before 16 does not know 'wasm-unsafe-eval' and refuses WebAssembly under the
+# policy; here WebAssembly is refused the same way before the app starts.
+NO_WASM = """
+for (const name of ['compile', 'instantiate']) {
+  WebAssembly[name] = () => Promise.reject(new WebAssembly.CompileError('refused by CSP'));
+}
+"""
+
+
+def test_pwa_hashes_evidence_where_webassembly_is_refused(
+    rw_server: RoadWatchServer, browser
+) -> None:
+    context = browser.new_context(**phone_context_options(rw_server.url))
+    context.add_init_script(NO_WASM)
+    violations, errors = _watch(context)
+    page = context.new_page()
+    page.goto("/")
+    page.wait_for_selector("#btn-map")
+    digest = page.evaluate(
+        """async () => {
+          const m = await import(document.querySelector('script[type=module]').src
+            .replace('app.js', 'hash.js'));
+          const h = await m.streamingSha256();
+          const bytes = new TextEncoder().encode('abc'.repeat(50000));
+          for (let i = 0; i < bytes.length; i += 4099) h.update(bytes.subarray(i, i + 4099));
+          return [await m.warmUp(), h.hex()];
+        }"""
+    )
+    import hashlib
+
+    assert digest == [False, hashlib.sha256(b"abc" * 50000).hexdigest()]
+    context.close()
+    assert violations == []
+    assert errors == []
