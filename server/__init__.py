@@ -78,6 +78,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     cli.init_app(app)
 
+    from . import security_headers  # CSP on the console, HSTS over HTTPS
+
+    security_headers.init_app(app)
+
     from . import push_delivery  # PUSH_DELIVERY=inline: Web Push after each request
 
     push_delivery.init_app(app)

@@ -252,6 +252,7 @@ DOMAIN_PROBLEMS: dict[type[errors.DomainError], Problem] = {
     errors.SizeMismatch: Problem("size_mismatch", 422),
     errors.ChecksumMismatch: Problem("checksum_mismatch", 422),
     errors.ContentTypeMismatch: Problem("content_type_mismatch", 422),
+    errors.ImageNotDecodable: Problem("content_type_mismatch", 422),
     errors.UploadIncomplete: Problem("upload_incomplete", 400),
     # A full disk is freed by an operator, not in a second.
     errors.StorageFull: Problem("insufficient_storage", 507, {"Retry-After": "600"}),

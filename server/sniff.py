@@ -21,13 +21,15 @@ HEIF for our purposes, and a Matroska file (DocType ``matroska``) is not WebM.
 
 from __future__ import annotations
 
+import os
 import struct
+import warnings
 
 import filetype
 
 from sync.content_types import ACCEPTED_CONTENT_TYPES
 
-__all__ = ["ALLOWED_TYPES", "matches_declared", "sniff"]
+__all__ = ["ALLOWED_TYPES", "image_header_decodes", "matches_declared", "sniff"]
 
 ALLOWED_TYPES = ACCEPTED_CONTENT_TYPES  # the one list: sync/content_types.py
 
@@ -294,3 +296,42 @@ def matches_declared(head: bytes, declared: str) -> bool:
         return False
     detected = sniff(head)
     return detected is not None and _FAMILY.get(detected) == wanted
+
+
+# --- beyond the magic bytes: the image's header decodes -------------------------------
+
+# Pillow's format names per family (pillow-heif registers "HEIF"; some versions "HEIC").
+_PIL_FORMATS = {"jpeg": {"JPEG", "MPO"}, "png": {"PNG"}, "heif": {"HEIF", "HEIC"}}
+
+
+def image_header_decodes(path: str | os.PathLike[str], declared: str) -> bool:
+    """True unless ``declared`` is an image type and the file at ``path`` is not a
+    readable image of that type: Pillow opens it (headers only: the markers up to the
+    frame header, PNG's IHDR, HEIF's boxes; no pixel is decoded) and it must report the
+    declared format and a non-empty size. An HTML page behind a JPEG signature fails.
+
+    A picture declaring more pixels than Pillow's decompression-bomb limit is still an
+    image here (the pixel-flood defence is where pixels are decoded: server.dedup).
+    Videos are not checked (True). Never raises.
+    """
+    family = _FAMILY.get(_normalise_declared(declared)) if isinstance(declared, str) else None
+    formats = _PIL_FORMATS.get(family or "")
+    if formats is None:
+        return True
+    from PIL import Image
+
+    if family == "heif":
+        from .dedup import HEIF_SUPPORTED  # registers pillow-heif's opener
+
+        if not HEIF_SUPPORTED:  # pragma: no cover - depends on the environment
+            return True
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                width, height = img.size
+                return img.format in formats and width > 0 and height > 0
+    except Image.DecompressionBombError:
+        return True
+    except Exception:  # noqa: BLE001 - any reader failure means "not this image"
+        return False

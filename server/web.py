@@ -32,6 +32,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, request
 
+from .security_headers import pwa_csp
 from .settings import current_settings
 
 bp = Blueprint("web", __name__)
@@ -65,11 +66,10 @@ REVALIDATE = "no-cache"
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    # No script-src: hash-wasm compiles WebAssembly, and 'wasm-unsafe-eval' does not
-    # exist before Safari 16 (iOS 15 phones are common). The shell builds its DOM
-    # with textContent only.
-    "Content-Security-Policy": "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
 }
+# Every file gets the Content-Security-Policy of server.security_headers.pwa_csp()
+# (script-src 'self' 'wasm-unsafe-eval': hash-wasm compiles WebAssembly). The shell
+# builds its DOM with textContent only.
 
 
 @dataclass(frozen=True)
@@ -188,6 +188,7 @@ def _send(rel: str, cache_control: str, extra: dict[str, str] | None = None) -> 
     resp.headers["Cache-Control"] = cache_control
     resp.headers["X-RoadWatch-Shell"] = current.version
     resp.headers.update(SECURITY_HEADERS)
+    resp.headers["Content-Security-Policy"] = pwa_csp()
     if extra:
         resp.headers.update(extra)
     return resp.make_conditional(request)

@@ -95,8 +95,8 @@ def test_an_officer_signs_the_outbox_in_and_the_folder_goes_under_their_name(
     outbox = str(tmp_path / "o.sqlite3")
     monkeypatch.setenv("RW_PASSWORD", "wrong password")
     login = ["login", "--server", live_server, "--outbox", outbox, "--username", officer]
-    assert main(login) == 1
-    assert "invalid_credentials" in capsys.readouterr().out
+    assert main(login) == 4  # credentials refused (README's exit statuses)
+    assert "invalid_credentials" in capsys.readouterr().err
     monkeypatch.setenv("RW_PASSWORD", "mật khẩu đủ dài")
     assert main(login) == 0
     folder = dashcam_folder(tmp_path, n=2)
@@ -119,7 +119,7 @@ def test_signing_in_is_refused_while_reports_of_another_token_are_unsent(
     monkeypatch.setenv("RW_PASSWORD", "mật khẩu đủ dài")
     login = ["login", "--server", live_server, "--outbox", str(tmp_path / "o.sqlite3")]
     assert main([*login, "--username", officer]) == 1
-    assert "send the reports already queued" in capsys.readouterr().out
+    assert "send the reports already queued" in capsys.readouterr().err
     assert outbox.get("username") is None
 
 

@@ -44,6 +44,11 @@ RETRY_AFTER_STATUSES = {423, 429, 503, 507}
 PROBLEM_EXTRA_MEMBERS: dict[str, Any] = {
     "expected": {"type": "integer", "description": "the declared size (size_mismatch)"},
     "received": {"type": "integer", "description": "the size received (size_mismatch)"},
+    "reason": {
+        "type": "string",
+        "description": "content_type_mismatch: image_not_decodable when an image's magic"
+        " bytes are right but its header does not decode",
+    },
 }
 
 

@@ -65,7 +65,8 @@ def put_report(report_id: str):
 @device_required
 def get_report(report_id: str):
     report = reports.get_own_report(g.device, _uuid(report_id))
-    return reports.public_view(report)
+    # One device's report: no shared cache keeps it, no browser cache writes it to disk.
+    return reports.public_view(report), 200, {"Cache-Control": "private, no-store"}
 
 
 @bp.put("/reports/<report_id>/media/<media_id>")

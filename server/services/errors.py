@@ -76,6 +76,15 @@ class ContentTypeMismatch(DomainError):
     """The file's content is not of the declared type."""
 
 
+class ImageNotDecodable(ContentTypeMismatch):
+    """The file starts like the declared image type but its header does not decode (an
+    HTML page behind a JPEG signature): answered as ``content_type_mismatch`` with
+    ``reason: image_not_decodable``."""
+
+    def __init__(self) -> None:
+        super().__init__(reason="image_not_decodable")
+
+
 class UploadIncomplete(DomainError):
     """The bytes stopped before the end (the connection broke)."""
 

@@ -6,6 +6,8 @@ end in :func:`accept_file`, so they share one verification path.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import current_app
 from werkzeug.exceptions import ClientDisconnected
 
@@ -15,7 +17,7 @@ from ..exif import EMPTY_EXIF, read_exif
 from ..extensions import db
 from ..models import Device, Media, Report, utcnow
 from ..settings import current_settings
-from ..sniff import matches_declared, sniff
+from ..sniff import image_header_decodes, matches_declared, sniff
 from ..storage import Body, IncompleteBody, Staged
 from ..storage_backends import Store, open_store
 from . import cases, custody, errors, signing
@@ -75,22 +77,25 @@ def receive_direct(
         if staged.size < length:
             # Fewer bytes than Content-Length announced: the connection broke.
             raise errors.UploadIncomplete()
-        verify(media, staged.size, staged.sha256, staged.head)
+        verify(media, staged.size, staged.sha256, staged.head, staged.path)
     except errors.DomainError:
         store.discard(staged)
         raise
     return accept_file(media.id, store, staged)
 
 
-def verify(media: Media, size: int, sha256: str, head: bytes) -> None:
-    """Check received bytes against the declaration: SizeMismatch, ChecksumMismatch or
-    ContentTypeMismatch when they differ."""
+def verify(media: Media, size: int, sha256: str, head: bytes, path: Path) -> None:
+    """Check received bytes (staged at ``path``) against the declaration: SizeMismatch,
+    ChecksumMismatch or ContentTypeMismatch when they differ, ImageNotDecodable when an
+    image's magic bytes are right but its header does not decode (Pillow, no pixels)."""
     if size != media.size:
         raise errors.SizeMismatch(expected=media.size, received=size)
     if sha256 != media.sha256:
         raise errors.ChecksumMismatch()
     if not matches_declared(head, media.content_type):
         raise errors.ContentTypeMismatch()
+    if not image_header_decodes(path, media.content_type):
+        raise errors.ImageNotDecodable()
 
 
 def accept_file(media_id: str, store: Store, staged: Staged) -> tuple[Media, bool]:

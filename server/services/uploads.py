@@ -420,7 +420,7 @@ def _complete(upload: Upload, media: Media, sha256: str | None = None) -> None:
     store = media_store()
     staged = store.stage_partial(upload.id, sha256)
     try:
-        verify(media, staged.size, staged.sha256, staged.head)
+        verify(media, staged.size, staged.sha256, staged.head, staged.path)
     except errors.DomainError:
         store.discard(staged)
         store.remove_partial(upload.id)

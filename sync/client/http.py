@@ -2,8 +2,10 @@
 
 Every call either returns what it was for, or raises one of:
 
-- :class:`RetryLater`: a network error, 5xx, 408, 423, 429 or 507 — try again later
-  (``retry_after`` seconds when the server said so);
+- :class:`RetryLater`: a network error, 5xx, 408, 423, 429 or 507, or a body the server
+  ended as ``upload_incomplete`` (400: it stopped waiting for the bytes) — try again
+  later, resuming (``retry_after`` seconds when the server said so; ``kind`` says which:
+  ``network``, ``server``, ``full``, ``rate_limited``, ``incomplete``);
 - :class:`UploadGone`: the upload URL is unknown or expired (404/410) — create it again;
 - :class:`OffsetConflict`: the server's offset differs (409 on PATCH) — ask with HEAD;
 - :class:`NeedsAttention`: a 4xx retrying cannot fix — keep the item, show the code.
@@ -31,9 +33,10 @@ NETWORK_ERRORS = (
 
 
 class RetryLater(Exception):
-    def __init__(self, why: str, retry_after: float | None = None) -> None:
+    def __init__(self, why: str, retry_after: float | None = None, kind: str = "server") -> None:
         super().__init__(why)
         self.retry_after = retry_after
+        self.kind = kind  # network | server | full | rate_limited | incomplete
 
 
 class UploadGone(Exception):
@@ -65,11 +68,20 @@ def _retry_after(resp: requests.Response) -> float | None:
         return None
 
 
+RETRY_KINDS = {429: "rate_limited", 507: "full"}
+# 4xx codes that are not about the request: the connection, not the file, was at fault.
+RESUMABLE_CODES = {"upload_incomplete"}
+
+
 def raise_for(resp: requests.Response) -> None:
     """Classify a non-success answer."""
+    code = problem_code(resp)
     if resp.status_code in RETRY_STATUSES:
-        raise RetryLater(f"{resp.status_code} {problem_code(resp)}", _retry_after(resp))
-    raise NeedsAttention(problem_code(resp), resp.status_code)
+        kind = RETRY_KINDS.get(resp.status_code, "server")
+        raise RetryLater(f"{resp.status_code} {code}", _retry_after(resp), kind)
+    if code in RESUMABLE_CODES:
+        raise RetryLater(f"{resp.status_code} {code}", _retry_after(resp), "incomplete")
+    raise NeedsAttention(code, resp.status_code)
 
 
 @dataclass
@@ -133,7 +145,7 @@ class Transport:
         try:
             return self.session.request(method, url, headers=headers, timeout=self.timeout, **kw)
         except NETWORK_ERRORS as exc:
-            raise RetryLater(f"network: {type(exc).__name__}") from exc
+            raise RetryLater(f"network: {type(exc).__name__}", kind="network") from exc
 
     def url(self, path: str) -> str:
         return path if path.startswith("http") else f"{self.base}{path}"

@@ -28,6 +28,8 @@ class Pusher:
     checksum: bool = False
     say: Callable[[str], None] = lambda line: None
     bytes_sent: int = 0
+    # Why the last push_all stopped with reports still queued (None: it did not).
+    gave_up: RetryLater | None = None
     _acked: dict[str, int] = field(default_factory=dict)
 
     @classmethod
@@ -83,7 +85,10 @@ class Pusher:
         """Push until every report is sent or needs attention; back off between tries.
 
         ``max_attempts`` bounds consecutive failed tries without progress (None: forever).
+        A full server (507) or a rate limit (429) ends the run at once: what is queued
+        stays queued (:attr:`gave_up` says why).
         """
+        self.gave_up = None
         while True:
             pending = self.pending()
             if not pending:
@@ -93,7 +98,9 @@ class Pusher:
                     self.push_one(report_id)
                     self.backoff.reset()
             except RetryLater as exc:
-                if max_attempts is not None and self.backoff.attempt >= max_attempts:
+                stop = exc.kind in ("full", "rate_limited")
+                if stop or (max_attempts is not None and self.backoff.attempt >= max_attempts):
+                    self.gave_up = exc
                     return self.outbox.counts()
                 delay = self.backoff.wait(exc.retry_after)
                 self.say(f"  retry in {delay:.1f}s ({exc})")

@@ -143,7 +143,9 @@ class App:
 
     def wait_controlled(self) -> None:
         """Until the service worker controls the page (first install claims it)."""
-        self.page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+        self.page.wait_for_function(
+            "() => navigator.serviceWorker.controller !== null", timeout=15_000
+        )
 
     @property
     def form(self):
@@ -151,7 +153,8 @@ class App:
 
     def wait_catalogue(self) -> None:
         self.page.wait_for_function(
-            "document.querySelector('select[name=violation]').options.length > 5", timeout=10_000
+            "() => document.querySelector('select[name=violation]').options.length > 5",
+            timeout=10_000,
         )
 
     def fill(
@@ -192,7 +195,7 @@ class App:
         assert new[0]["phase"] in ("saved", "uploading", "sent"), new[0]
         # The form is cleared and enabled again once the page has finished the save.
         self.page.wait_for_function(
-            "!document.querySelector('form[name=report] button[type=submit]').disabled"
+            "() => !document.querySelector('form[name=report] button[type=submit]').disabled"
         )
         return new[0]["id"]
 

@@ -38,7 +38,7 @@ def test_conflict_needs_attention_and_can_be_sent_as_a_new_report(phone, rw_serv
     page.get_by_role("button", name="Gửi thành phản ánh mới").click()
     page.locator("#confirm-ok").click()
     page.wait_for_function(
-        f"location.hash.startsWith('#report/') && !location.hash.endsWith('{report_id}')"
+        f"() => location.hash.startsWith('#report/') && !location.hash.endsWith('{report_id}')"
     )
     new_id = page.evaluate("location.hash.split('/')[1]")
     page.wait_for_selector(f"#detail [data-report-id='{new_id}'][data-state=sent]", timeout=20_000)

@@ -36,7 +36,7 @@ def test_unsent_report_is_deleted_only_after_a_confirmed_warning(phone, rw_serve
 
     page.get_by_role("button", name="Xoá khỏi điện thoại").click()
     page.locator("#confirm-ok").click()
-    page.wait_for_function("location.hash === '#reports'")
+    page.wait_for_function("() => location.hash === '#reports'")
     assert app.reports() == []
     assert page.evaluate(CHUNK_COUNT, media_id) == 0
 
@@ -55,10 +55,12 @@ def test_freeing_space_keeps_the_sent_report_and_drops_only_acknowledged_files(p
 
     page.locator("nav.tabs a[data-tab=settings]").click()
     button = page.locator("#purge-all")
-    page.wait_for_function("document.querySelector('#purge-all').textContent.includes('1,2 MB')")
+    page.wait_for_function(
+        "() => document.querySelector('#purge-all').textContent.includes('1,2 MB')"
+    )
     button.click()
     page.locator("#confirm-ok").click()
-    page.wait_for_function("document.querySelector('#purge-all').disabled")
+    page.wait_for_function("() => document.querySelector('#purge-all').disabled")
 
     assert page.evaluate(CHUNK_COUNT, sent_media) == 0
     assert page.evaluate(CHUNK_COUNT, queued_media) == 1  # not acknowledged: untouched

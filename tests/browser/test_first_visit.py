@@ -107,7 +107,7 @@ def test_install_button_uses_the_browsers_prompt(browser, rw_server):
             }"""
         )
         page.locator("#install-btn").click()
-        page.wait_for_function("window.__prompted === true")
+        page.wait_for_function("() => window.__prompted === true")
         page.locator("#install-btn").wait_for(state="detached")
     finally:
         context.close()

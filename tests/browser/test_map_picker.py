@@ -37,7 +37,7 @@ def open_picker(page) -> None:
     page.wait_for_selector("#map-dialog[open]")
     # Outlines drawn (canvas renderer) once the district data is there.
     page.wait_for_function(
-        "document.querySelector('#map-place').textContent.trim().length > 0", timeout=20_000
+        "() => document.querySelector('#map-place').textContent.trim().length > 0", timeout=20_000
     )
 
 
@@ -56,7 +56,7 @@ def test_tap_and_drag_place_the_point_and_the_place_is_named_everywhere(
     text = TEXT[lang]
     page = phone.new_page()
     app = App(page).open(f"/?lang={lang}")
-    page.wait_for_function("document.querySelector('#loc-box').dataset.state === 'fix'")
+    page.wait_for_function("() => document.querySelector('#loc-box').dataset.state === 'fix'")
     # The GPS point is already named on the capture screen, offline-capable words.
     page.wait_for_function(
         "(w) => document.querySelector('#loc-place').textContent === w", arg=DONG_DA
@@ -125,7 +125,7 @@ def test_the_picker_works_offline_with_the_outlines_kept_by_the_service_worker(
         app.wait_controlled()
         # The outlines are fetched after start and kept in the data cache.
         page.wait_for_function(
-            "caches.open('rw-data').then((c) => c.match('/api/v1/places')).then(Boolean)",
+            "() => caches.open('rw-data').then((c) => c.match('/api/v1/places')).then(Boolean)",
             timeout=30_000,
         )
         context.set_offline(True)
@@ -149,7 +149,7 @@ def test_the_picker_works_offline_with_the_outlines_kept_by_the_service_worker(
 def test_cancel_keeps_the_location_as_it_was(phone) -> None:
     page = phone.new_page()
     App(page).open("/")
-    page.wait_for_function("document.querySelector('#loc-box').dataset.state === 'fix'")
+    page.wait_for_function("() => document.querySelector('#loc-box').dataset.state === 'fix'")
     before = page.locator("#loc-main").inner_text()
     open_picker(page)
     box = map_box(page)

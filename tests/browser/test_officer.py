@@ -98,7 +98,7 @@ def test_officer_sign_in_capture_and_sign_out(phone, rw_server, screenshots_dir)
     app.show_reports()
     assert app.item(officer_report).count() == 0
     # The officer's token is forgotten once nothing of theirs is left to send.
-    page.wait_for_function(f"({SIGNED_OUT_META})().then((v) => !v || v.length === 0)")
+    page.wait_for_function(f"() => ({SIGNED_OUT_META})().then((v) => !v || v.length === 0)")
     page.locator("nav.tabs a[data-tab=capture]").click()
     assert page.locator("#officer-line").is_hidden()
     assert page.locator("#sec-named").is_visible()

@@ -58,7 +58,9 @@ def test_a_reviewer_enables_notifications_and_a_digest_opens_the_case(
         button.wait_for(state="visible")
         assert button.inner_text() == "Bật thông báo"
         button.click()
-        page.wait_for_function("document.querySelector('#push-control').dataset.state === 'on'")
+        page.wait_for_function(
+            "() => document.querySelector('#push-control').dataset.state === 'on'"
+        )
         assert button.inner_text() == "Tắt thông báo"
         with app.app_context():
             [stored] = db.session.scalars(sa.select(PushSubscription)).all()

@@ -254,7 +254,7 @@ def test_push_shows_the_notification_and_the_new_status(
 
     # Tapping the notification opens the report's details in the open app.
     tap_notification(context, "/sw.js")
-    page.wait_for_function(f"location.hash === '#report/{report_id}'")
+    page.wait_for_function(f"() => location.hash === '#report/{report_id}'")
     page.wait_for_selector(f"#detail .detail[data-report-id='{report_id}']")
     assert "Không đọc được biển số xe" in page.locator("#detail").inner_text()
     wait_until(page, lambda: notifications(page) == [])  # closed once tapped
@@ -330,7 +330,7 @@ def test_settings_toggle_turns_notifications_off(push_server, push_service, push
 
     page.locator("nav.tabs a[data-tab=settings]").click()
     toggle = page.locator("#push-toggle")
-    page.wait_for_function("document.querySelector('#push-toggle').checked")
+    page.wait_for_function("() => document.querySelector('#push-toggle').checked")
     toggle.uncheck()
     wait_until(page, lambda: stored_subscriptions(push_server) == [])
     assert push_server.traffic.count("DELETE", SUBSCRIPTION_API) == 1

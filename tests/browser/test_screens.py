@@ -49,7 +49,7 @@ def scroll_to(page, selector: str) -> None:
 def switch_lang(page, lang: str) -> None:
     page.locator("nav.tabs a[data-tab=settings]").click()
     page.locator(f"input[name=lang][value={lang}]").check(force=True)
-    page.wait_for_function(f"document.documentElement.lang === '{lang}'")
+    page.wait_for_function(f"() => document.documentElement.lang === '{lang}'")
 
 
 def street_photo(seed: int, **kw) -> bytes:
