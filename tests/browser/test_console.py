@@ -73,6 +73,9 @@ def test_reviewer_and_supervisor_work_through_the_console(
     # The case page: evidence decoded, the coordinates listed, the map drawn.
     rows.nth(0).locator("a.case-link").click()
     page.wait_for_url(f"**/console/cases/{world.cases['A']}")
+    images = page.locator("figure img")
+    for i in range(images.count()):  # lazy images load when they come into view
+        images.nth(i).scroll_into_view_if_needed()
     page.wait_for_function(
         "() => [...document.querySelectorAll('figure img')]"
         ".every(i => i.complete && i.naturalWidth > 0)"
