@@ -156,9 +156,7 @@ def new_cases(codes: set[str] | None, after: datetime, upto: datetime) -> list[t
     if codes is not None and not codes:
         return []
     # A case enters the queue when it exists and holds evidence: the later of the two.
-    entered = sa.case(
-        (Case.evidence_at > Case.created_at, Case.evidence_at), else_=Case.created_at
-    )
+    entered = sa.case((Case.evidence_at > Case.created_at, Case.evidence_at), else_=Case.created_at)
     opened = sa.select(Case.id, Case.district_code, entered.label("at")).where(
         Case.status == "open",
         Case.district_code.is_not(None),
