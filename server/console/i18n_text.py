@@ -399,9 +399,10 @@ TEXT: dict[str, Pair] = {
 # {from_unit} and {to_unit}.
 EVENTS: dict[str, Pair] = {
     "report_expired": (
-        "Phản ánh của {report} hết hạn vì ảnh/video không được gửi tới, và rời khỏi vụ việc.",
-        "The report of {report} expired because its photos/videos never arrived, and left "
-        "the case.",
+        "{actor}: phản ánh của {report} hết hạn vì ảnh/video không được gửi tới, và rời khỏi "
+        "vụ việc.",
+        "{actor}: the report of {report} expired because its photos/videos never arrived, "
+        "and left the case.",
     ),
     "absorbed": (
         "{actor} gộp vụ việc {other} vào vụ việc này do {reason} ({report} và {partner}).",
