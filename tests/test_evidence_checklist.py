@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +95,22 @@ def test_etag_changes_with_the_checklist(client, monkeypatch) -> None:  # type: 
         for fn in (catalogue.violations, catalogue.by_code, api._encoded):
             fn.cache_clear()
     assert after != before
+
+
+# The same table drives pwa/js/capture/checklist.js in tests/browser/test_checklist.py.
+SHARED = json.loads(
+    (Path(__file__).resolve().parent / "data" / "evidence_checklist_cases.json").read_text("utf-8")
+)["cases"]
+
+
+def shared_media(media: list[list]) -> list[Media]:
+    return [
+        Media(kind, None if minutes is None else T0 + timedelta(minutes=minutes))
+        for kind, minutes in media
+    ]
+
+
+@pytest.mark.parametrize("case", SHARED, ids=[c["id"] for c in SHARED])
+def test_the_shared_table(case: dict) -> None:
+    got = [[r.code, r.status] for r in evaluate(case["violation"], shared_media(case["media"]))]
+    assert got == case["expected"]

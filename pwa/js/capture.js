@@ -17,6 +17,9 @@ import { normalizePlate } from './plate.js';
 
 // Writing captures (hashing, sealing) is loaded when a file is first picked.
 export const saver = () => import('./outbox/save.js');
+// The evidence checklist, loaded when a violation is first chosen (kept offline by the
+// service worker with the rest).
+export const checklistView = () => import('./capture/checklist-view.js');
 
 export class CaptureForm {
   /** @param {{onSaved(record, files): void}} hooks */
@@ -31,10 +34,14 @@ export class CaptureForm {
     this.mode = 'gps'; // gps | exif | manual
     this.dirty = false;
     this.saving = false;
+    this.checklist = null; // checklist-view.js, once loaded
     this.$ = (sel) => form.querySelector(sel);
     this.picker = new ViolationPicker(form, {
       vehicleClass: () => this.vehicleClass(),
-      onChosen: () => this.clearError('violation'),
+      onChosen: () => {
+        this.clearError('violation');
+        this.renderChecklist();
+      },
     });
     this.bind();
   }
@@ -107,6 +114,7 @@ export class CaptureForm {
   setCatalogue(list) {
     this.catalogue = list;
     this.picker.setCatalogue(list);
+    this.renderChecklist();
   }
 
   /** Start the GPS at once if allowed; otherwise when the first file is added. */
@@ -162,6 +170,47 @@ export class CaptureForm {
     const position = this.locator.fix;
     list.replaceChildren(...this.items.map((item) => mediaItemView(item, position, () => this.removeItem(item))));
     this.renderTime();
+    this.renderChecklist();
+  }
+
+  // --- evidence checklist -------------------------------------------------------------
+
+  /** The chosen violation's catalogue entry, or null. */
+  violation() {
+    const code = this.form.elements.violation.value;
+    return this.catalogue.find((v) => v.code === code) || null;
+  }
+
+  /** What the chosen violation's evidence must show, against the files picked so far. */
+  renderChecklist() {
+    const box = this.$('#violation-checklist');
+    const v = this.violation();
+    if (!v?.evidence) {
+      box.hidden = true;
+      box.replaceChildren();
+      return;
+    }
+    if (this.checklist) {
+      this.checklist.renderChecklist(box, v, this.items);
+      return;
+    }
+    checklistView()
+      .then((m) => {
+        this.checklist = m;
+        this.renderChecklist();
+      })
+      .catch((err) => console.error('checklist not loaded', err));
+  }
+
+  /**
+   * Before saving: when an item of the checklist is clearly missing (a photo where a
+   * video is needed...), ask. True: go on and save (a report is never refused for it).
+   */
+  async confirmEvidence() {
+    const v = this.violation();
+    if (!v?.evidence) return true;
+    const view = this.checklist || (this.checklist = await checklistView().catch(() => null));
+    return view ? view.askBeforeSending(this.form, v, this.items) : true;
   }
 
   // --- location ---------------------------------------------------------------------
@@ -338,6 +387,13 @@ export class CaptureForm {
     }
     formError.hidden = true;
     this.saving = true;
+    try {
+      if (!(await this.confirmEvidence())) return;
+    } finally {
+      this.saving = false;
+    }
+    performance.mark('rw-submit'); // the save itself, after any question to the user
+    this.saving = true;
     const button = this.$('#submit');
     button.disabled = true;
     button.firstElementChild.textContent = t('saving');
@@ -374,6 +430,7 @@ export class CaptureForm {
     this.$('#sec-named').open = false;
     this.renderMedia();
     this.picker.reset();
+    this.renderChecklist();
     this.renderPlate();
     this.renderLocation();
   }
@@ -394,6 +451,7 @@ export class CaptureForm {
     if (this.officerName) this.setOfficer(this.officerName);
     this.renderMedia();
     this.picker.render();
+    this.renderChecklist();
     this.renderPlate();
     this.renderLocation();
   }

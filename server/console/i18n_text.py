@@ -808,3 +808,27 @@ LABELS["provenance"] = {
     "none": ("không có", "not present"),
 }
 FALLBACK["provenance"] = ("Chưa rõ kết quả kiểm tra", "Check result unknown")
+
+# The per-violation evidence checklist beside the evidence on the case page (issue 16.5,
+# server/services/checklist.py); the items' own wording is data/evidence_checklist.json.
+TEXT.update(
+    {
+        "case.checklist": ("Bằng chứng cần có", "What the evidence must show"),
+        "case.checklist_hint": (
+            "Theo danh mục bằng chứng của từng hành vi (Nghị định 135/2021/NĐ-CP). Máy tự "
+            "đánh dấu những gì kiểm tra được từ các tệp đã nhận (có video, hai ảnh cách nhau "
+            "đủ lâu theo giờ chụp); các mục khác cán bộ xem ảnh, video để kết luận.",
+            "From the evidence checklist of each violation (Decree 135/2021/NĐ-CP). What "
+            "can be checked from the files received (a video, two photos far enough apart "
+            "by their capture times) is marked automatically; the reviewer judges the rest "
+            "from the photos and videos.",
+        ),
+        "case.checklist_for": ("Hành vi: {name}", "Violation: {name}"),
+    }
+)
+LABELS["checklist"] = {
+    "met": ("Đạt", "Met"),
+    "not_met": ("Còn thiếu", "Missing"),
+    "to_check": ("Cán bộ kiểm tra", "For the reviewer to check"),
+}
+FALLBACK["checklist"] = ("Chưa rõ", "Unknown")

@@ -30,7 +30,7 @@ from werkzeug.wrappers import Response
 
 from ..models import Case, User
 from ..reasons import INFO_REASONS, REJECT_REASONS, STATUS_TEXT
-from ..services import accounts, case_merge, cases, districts, review
+from ..services import accounts, case_merge, cases, checklist, districts, review
 from ..services.audit_log import recent_entries
 from ..services.dossier import dossier
 from ..services.evidence import media_store
@@ -110,6 +110,7 @@ def case(case_id: str) -> str:
         "console/case.html",
         case=found.case,
         reports=found.reports,
+        checklists=checklist.case_checklist(found.reports),
         officers=found.officers,
         # Similar-photo hints have their own list below, filtered by who may see them.
         history=[e for e in found.history if e.kind != cases.SIMILAR_PHOTO],

@@ -4,13 +4,18 @@ data/evidence_checklist.json says, per violation code, which checklist items mak
 provable and which of them a machine can check (``needs_video``, ``min_photos``,
 ``min_gap_minutes``). ``evaluate`` is a pure function: given a violation code and the media
 of a case (kind + capture time), it marks each item ``met``, ``not_met`` or ``to_check``
-(left to the reviewer)."""
+(left to the reviewer). ``case_checklist`` applies it to a case on the console: every
+received file of every report of the case, for each violation its reports name.
+
+pwa/js/capture/checklist.js is the same evaluation on the phone; both are tested against
+one table, tests/data/evidence_checklist_cases.json."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -69,3 +74,47 @@ def evaluate(violation_code: str, media: list[Media]) -> list[ItemResult]:
             status = "met" if enough and apart else "not_met"
         out.append(ItemResult(code, wording[code]["vi"], wording[code]["en"], status))
     return out
+
+
+@dataclass(frozen=True)
+class ViolationChecklist:
+    violation: str
+    items: list[ItemResult]
+
+
+def _wall_time(text: object) -> datetime | None:
+    """An EXIF ``taken_at`` (ISO 8601, offset or not) as its local wall-clock time."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=None)
+    except ValueError:
+        return None
+
+
+def media_of(report: Any) -> list[Media]:
+    """A report's received files as the checklist sees them: a video or a photo, taken
+    at the photo's EXIF time, else at the report's capture time (local wall clock both,
+    so photos of one place compare)."""
+    captured = report.captured_at
+    if captured is not None:
+        captured = captured.replace(tzinfo=None) + timedelta(
+            minutes=report.captured_offset_min or 0
+        )
+    out = []
+    for m in report.media:
+        if m.received_at is None:
+            continue
+        kind = "video" if m.content_type.startswith("video/") else "photo"
+        taken = _wall_time((m.exif or {}).get("taken_at")) if kind == "photo" else None
+        out.append(Media(kind, taken or captured))
+    return out
+
+
+def case_checklist(reports: Iterable[Any]) -> list[ViolationChecklist]:
+    """The checklist of each violation the case's reports name (in report order),
+    evaluated against every received file of the case."""
+    reports = list(reports)
+    media = [m for r in reports for m in media_of(r)]
+    codes = list(dict.fromkeys(r.violation for r in reports))
+    return [ViolationChecklist(code, evaluate(code, media)) for code in codes]

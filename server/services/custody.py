@@ -3,7 +3,7 @@
 Every status event of a report, every reviewer's decision, split, merge and forward,
 every identity reveal and every evidence receipt appends one entry
 (:class:`server.models.CustodyEntry`) in the transaction that records the event, so an
-event and its entry commit together or not at all. Three places append:
+event and its entry commit together or not at all. These append:
 
 * :mod:`.status` (``set_status`` and ``record_new_report``): kind ``status``, subject the
   report, content ``{report_id, status, reason_code, actor}``;
@@ -12,7 +12,14 @@ event and its entry commit together or not at all. Three places append:
   subject the case (else the report), content ``{action, actor_id, case_id, report_id,
   detail}`` (``detail`` is a coded reason, a penalty number, district codes or case ids);
 * :func:`.evidence.mark_received`: kind ``evidence_received``, subject the media item,
-  content ``{report_id, media_id, case_id, sha256, size, content_type}``.
+  content ``{report_id, media_id, case_id, sha256, size, content_type}``;
+* automatic case joins (:func:`case_joined`): kind ``case_joined``, subject the case,
+  content ``{case_id, report_id, reason, match_report_id, absorbed_case_id, actor}``:
+  a new report that joins an existing case at ingest (:func:`.reports.put_report`,
+  ``absorbed_case_id`` null) and a similar-photo merge on receipt
+  (:func:`.evidence.mark_received`: ``report_id`` of the absorbed case matched
+  ``match_report_id``; the reporting reason is ``similar_media``). A reviewer's merge is
+  an audit entry (``cases_merged``) like the other decisions.
 
 Content holds ids, codes and the acting console user's id or name, never an informant's
 identity.
@@ -262,3 +269,24 @@ def evidence_received(
         "content_type": content_type,
     }
     return append("evidence_received", media_id, content)
+
+
+def case_joined(
+    *,
+    case_id: str,
+    report_id: str,
+    reason: str,
+    match_report_id: str | None,
+    absorbed_case_id: str | None = None,
+    locked: bool = False,
+) -> Head:
+    """A join the server made by itself (no reviewer): the subject is the case joined."""
+    content = {
+        "case_id": case_id,
+        "report_id": report_id,
+        "reason": reason,
+        "match_report_id": match_report_id,
+        "absorbed_case_id": absorbed_case_id,
+        "actor": "system",
+    }
+    return append("case_joined", case_id, content, locked=locked)

@@ -125,8 +125,9 @@ def mark_received(
     evidence is complete, its case's first reporter is chosen again (it rests on the
     server's receipt of the evidence). The case's ``evidence_at`` is set by its first
     file (:func:`server.services.cases.note_evidence`): the case enters the queue. A
-    report that expired meanwhile raises ReportExpired (nothing is marked). The receipt
-    is appended to the custody trail (:mod:`.custody`). Commits."""
+    report that expired meanwhile raises ReportExpired (nothing is marked). The
+    receipt, and a similar-photo merge, are appended to the custody trail
+    (:mod:`.custody`). Commits."""
     if phash:
         cases.lock_similar_media()  # before the report lock below (see cases.locks)
     report_id = db.session.scalar(db.select(Media.report_id).where(Media.id == media_id))
@@ -159,8 +160,7 @@ def mark_received(
         media.provenance_detail = credentials.detail
     report: Report = media.report
     refresh_flags(report)
-    if phash:
-        cases.join_similar_media(report)  # before set_status: its locks come first
+    joined = cases.join_similar_media(report) if phash else None  # locks before set_status
     complete = all(m.received for m in report.media)
     if report.case_id is not None:
         case = cases.lock_case(report.case_id)
@@ -170,6 +170,14 @@ def mark_received(
             cases.refresh_first_reporter(case)
     if report.status == "awaiting_evidence" and complete:
         set_status(report, "submitted")
+    if joined is not None:  # after the case locks, like every chain entry
+        custody.case_joined(
+            case_id=joined.survivor.id,
+            report_id=joined.report_id,
+            reason=joined.reason,
+            match_report_id=joined.match_report_id,
+            absorbed_case_id=joined.absorbed_id,
+        )
     custody.evidence_received(  # last: the chain lock after the case and report locks
         report_id=report.id,
         media_id=media.id,

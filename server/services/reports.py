@@ -22,7 +22,7 @@ from ..models import Device, Media, PoliceUnit, Report, utcnow
 from ..models.accounts import OfficerDevice, User
 from ..plates import match_key, normalize_plate
 from ..settings import current_settings
-from . import cases, districts, errors, report_codes, signing
+from . import cases, custody, districts, errors, report_codes, signing
 from .status import record_new_report
 
 _report_in = ReportInSchema()
@@ -183,6 +183,14 @@ def put_report(
             raise errors.MediaIdConflict() from None
         return _same_or_conflict(existing, device, digest), False
     record_new_report(report.id, report.status, report.updated_at)
+    if report.join_reason is not None:  # joined an existing case: the trail says so
+        custody.case_joined(
+            case_id=report.case_id,
+            report_id=report.id,
+            reason=report.join_reason,
+            match_report_id=report.join_match_report_id,
+            locked=True,  # record_new_report took the feed lock
+        )
     db.session.commit()
     _attach(report)
     return report, True

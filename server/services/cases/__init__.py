@@ -87,13 +87,14 @@ from .matching import dedup_config, phash_window
 from .merges import MERGED_BY_HAND, merge_cases
 from .reads import get_case, history, members
 from .reviewers import SPLIT, forward_case, route_by_hand, split_report
-from .similar import join_similar_media
+from .similar import CasesJoined, join_similar_media
 
 __all__ = [
     "MERGED_BY_HAND",
     "SIMILAR_PHOTO",
     "SPLIT",
     "CaseError",
+    "CasesJoined",
     "assign_case",
     "dedup_config",
     "earliest_evidence",

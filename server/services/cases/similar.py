@@ -18,6 +18,7 @@ Degenerate hashes (uniform images stored before they were skipped) are never com
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -39,6 +40,18 @@ from .matching import (
     facts_of_row,
     phash_window,
 )
+
+
+class CasesJoined(NamedTuple):
+    """An automatic merge: ``absorbed_id``'s reports moved into ``survivor`` because
+    ``report_id`` (of the absorbed case) matched ``match_report_id`` for ``reason``."""
+
+    survivor: Case
+    absorbed_id: str
+    report_id: str
+    match_report_id: str
+    reason: str
+
 
 _CANDIDATE_LIMIT = 200  # rows of the same-pHash lookup (a photo re-sent many times)
 
@@ -100,11 +113,11 @@ def _phash_candidates(
     ]
 
 
-def join_similar_media(report: Report) -> Case | None:
+def join_similar_media(report: Report) -> CasesJoined | None:
     """After an image of ``report`` got its pHash: merge its case with the case of a
     report holding a similar image, if the rules allow; record the other similar photos
-    as hints. Returns the surviving case, or None if nothing merged. Runs in the
-    caller's transaction (the caller commits).
+    as hints. Returns what merged (the caller appends it to the custody trail), or None
+    if nothing merged. Runs in the caller's transaction (the caller commits).
     """
     phashes = {m.phash for m in report.media if m.phash and usable_phash(m.phash)}
     if not phashes or report.case_id is None:
@@ -135,7 +148,7 @@ def join_similar_media(report: Report) -> Case | None:
     locked = {first: lock_case(first), second: lock_case(second)}
     own, other = locked[own.id], locked[other_id]
     if own.id == other.id:
-        return own
+        return None  # merged meanwhile: nothing more to do
     if earlier_case(other, own) is other:
         survivor, absorbed, link, partner = other, own, report.id, matched
     else:
@@ -146,7 +159,7 @@ def join_similar_media(report: Report) -> Case | None:
         record_hints(own.id, [Hint(other.id, report.id, matched, SIMILAR_MEDIA)])
         return None
     _merge(survivor, absorbed, reason, link, partner, actor="system")
-    return survivor
+    return CasesJoined(survivor, absorbed.id, link, partner, reason)
 
 
 def _hint_the_rest(
