@@ -84,6 +84,12 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     ),
     "not_found": (404, "Không tìm thấy.", "Not found."),
     "report_not_found": (404, "Không tìm thấy phản ánh.", "Report not found."),
+    "report_expired": (
+        410,
+        "Phản ánh đã hết hạn vì ảnh/video không được gửi tới kịp thời; tệp không được nhận.",
+        "The report expired because its photos/videos did not arrive in time; the file "
+        "was not accepted.",
+    ),
     "media_not_declared": (
         404,
         "Tệp này không có trong danh sách tệp của phản ánh.",
@@ -244,6 +250,7 @@ DOMAIN_PROBLEMS: dict[type[errors.DomainError], Problem] = {
     errors.ValidationFailed: Problem("validation_failed", 422),
     errors.ReportNotFound: Problem("report_not_found", 404),
     errors.ReportConflict: Problem("report_conflict", 409),
+    errors.ReportExpired: Problem("report_expired", 410),
     errors.MediaIdConflict: Problem("media_id_conflict", 409),
     errors.DeviceKeyConflict: Problem("device_key_conflict", 409),
     errors.MediaNotDeclared: Problem("media_not_declared", 404),

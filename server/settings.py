@@ -130,6 +130,10 @@ class Settings:
     # How far outside every district a point may be and still be routed.
     routing_tolerance_m: float = 2000.0
 
+    # A report whose evidence has not started arriving this many hours after the
+    # server received it expires (server.services.evidence_expiry); 0: never.
+    report_evidence_expiry_hours: float = 72.0
+
     # -- resumable uploads ------------------------------------------------------------
     # Incomplete resumable uploads expire after this many hours.
     upload_expiry_hours: float = 24.0 * 7

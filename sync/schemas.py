@@ -28,8 +28,11 @@ REPORTER_KINDS = ("citizen", "officer")
 CONTENT_TYPES = ACCEPTED_CONTENT_TYPES  # the one list: sync/content_types.py
 # Report statuses. awaiting_evidence -> submitted when every declared file is in;
 # reviewers then move it to verified (then penalty_issued), rejected or needs_info.
+# awaiting_evidence -> expired when no file started arriving in time (the server's
+# REPORT_EVIDENCE_EXPIRY_HOURS); an expired report takes no file any more.
 STATUSES = (
     "awaiting_evidence", "submitted", "verified", "penalty_issued", "rejected", "needs_info",
+    "expired",
 )  # fmt: skip
 MAX_MEDIA_PER_REPORT = 10
 SHA256_HEX = r"^[0-9a-f]{64}$"

@@ -332,9 +332,10 @@ def test_cases_younger_than_the_settle_time_wait_for_the_next_round(app, setup):
     rid, _ = send(citizen.client, DONG_DA, api=citizen)
     assert run_digests(app).messages == 0
     case_id, uid = case_of(app, rid), user_id(app, "rev_a")
-    with app.app_context():  # as if the case had been opened two minutes ago
+    with app.app_context():  # as if the case had been opened (with its photo) 2 minutes ago
         case = db.session.get(Case, case_id)
         case.created_at -= timedelta(minutes=2)
+        case.evidence_at -= timedelta(minutes=2)  # a case is new when it holds evidence
         cursor = db.session.get(DigestCursor, uid)
         cursor.watermark -= timedelta(minutes=3)  # subscribed before that
         db.session.commit()
@@ -374,8 +375,10 @@ def test_in_development_a_write_request_runs_the_digest_inline(app, setup):
     svc, url, citizen = setup
     override(app, PUSH_DELIVERY="inline")
     a, _ = subscribe(app, svc, url, "rev_a")
-    app.extensions.pop("roadwatch.inline_digest_at", None)  # the subscribe POST ran one
-    send(citizen.client, DONG_DA, api=citizen)  # PUT report: the digest, delivered
+    rid, photo = send(citizen.client, DONG_DA, api=citizen, upload=False)
+    assert a.received == []  # a report without evidence is no news (issue 17.3)
+    app.extensions.pop("roadwatch.inline_digest_at", None)  # the PUT report ran one
+    assert citizen.put_media(rid, photo).status_code == 201  # its photo: the digest, delivered
     assert [m["count"] for m in a.received] == [1]
 
 

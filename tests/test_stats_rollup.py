@@ -4,8 +4,9 @@ The rollups (server.services.stats_rollup) must give what the definitions in
 server.services.stats give straight from the base tables, for every scope and for
 whole-month and part-month periods, after each step a reviewer can take: verify,
 reject with a reason, a penalty, reopen, merge by hand, split (undoing the merge),
-forward to another district, a new report joining, and an edit made by hand in SQL
-(which no application hook would see). Every test runs on SQLite and PostgreSQL.
+forward to another district, a new report joining, a report expiring without evidence
+(issue 17.3), and an edit made by hand in SQL (which no application hook would see).
+Every test runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from flask.testing import FlaskClient
 
 from server.extensions import db
 from server.models import Case, Report, StatsDirty, StatsRollup
-from server.services import stats, stats_rollup
+from server.services import evidence_expiry, stats, stats_rollup
 from server.services.stats import Period
 from tests.test_console import BA_DINH, DONG_DA, T0, World, build_world, post, send, session_for
 
@@ -153,6 +154,20 @@ def _a_report_joins(app: Flask, client: FlaskClient, w: World) -> None:
     send(client, DONG_DA, plate="51G-246.80", minutes=30)
 
 
+def _a_report_expires(app: Flask, client: FlaskClient, w: World) -> None:
+    """A report without evidence expires: it leaves its case (closed, being empty) and
+    counts under its status, ``expired``."""
+    rid, _ = send(client, DONG_DA, plate="29C-246.80", minutes=200, upload=False, api=w.citizen)
+    assert_exact(app)
+    with app.app_context():
+        db.session.execute(sa.delete(StatsDirty))  # what follows must mark its own buckets
+        db.session.commit()
+        later = db.session.get(Report, rid).received_at + timedelta(hours=73)
+        assert evidence_expiry.expire_reports(later).expired_reports == 1
+        year = Period.whole_year((T0 + stats.LOCAL_OFFSET).date().year)
+        assert stats.summary(None, year).reports.by_status.get("expired") == 1
+
+
 def _edited_by_hand(app: Flask, client: FlaskClient, w: World) -> None:
     """SQL by hand, past every application hook: the triggers still see it."""
     with app.app_context():
@@ -174,6 +189,7 @@ STEPS: dict[str, Step] = {
     "split-a-joined-report": _split_a_joined_report,
     "forward": _forward,
     "new-reports-join-and-open": _a_report_joins,
+    "a-report-expires": _a_report_expires,
     "sql-by-hand": _edited_by_hand,
 }
 

@@ -77,6 +77,8 @@ export async function failure(resp, { tus = false } = {}) {
   const opts = { status, retryAfter: retryAfter(resp.headers), message: problem?.message || null };
   if (status === 401) return new SyncError('reregister', code, opts);
   if (code === 'report_not_found') return new SyncError('reput', code, opts);
+  // The report expired without evidence: no upload will ever be taken (not a tus 410).
+  if (code === 'report_expired') return new SyncError('attention', code, opts);
   if (tus && (status === 404 || status === 410)) return new SyncError('recreate', code, opts);
   if (tus && status === 409) return new SyncError('retry', code, opts); // offset: HEAD again
   if (tus && status === 460) return new SyncError('retry', code, opts);

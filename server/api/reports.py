@@ -78,7 +78,7 @@ def get_report(report_id: str):
         201: Reply("Received and verified", ReportOutSchema),
         200: Reply("Already received", ReportOutSchema),
     },
-    problems=(400, 404, 411, 413, 422, 507),
+    problems=(400, 404, 410, 411, 413, 422, 507),
     device=True,
 )
 @device_required

@@ -129,7 +129,7 @@ def upload_preflight(upload_id: str):
     request=doc.OFFSET_OCTET_STREAM_BODY,
     request_required=False,
     responses={201: doc.CREATED},
-    problems=(400, 404, 412, 413, 422, 423, 460, 507),
+    problems=(400, 404, 410, 412, 413, 422, 423, 460, 507),
     device=True,
 )
 @tus_request

@@ -55,6 +55,15 @@ TEXT: dict[str, Pair] = {
     "queue.state.pending": ("Chờ xử lý", "Awaiting a decision"),
     "queue.state.decided": ("Đã kết luận", "Decided"),
     "queue.state.all": ("Tất cả", "All"),
+    "queue.state.awaiting": ("Chờ bằng chứng", "Awaiting evidence"),
+    "queue.awaiting_badge": ("Chờ bằng chứng", "Awaiting evidence"),
+    "queue.awaiting_note": (
+        "Các vụ việc này chưa nhận được ảnh/video nào nên chưa vào hàng đợi xét duyệt. "
+        "Phản ánh không có bằng chứng sau {hours} giờ sẽ hết hạn và tự rời khỏi danh sách.",
+        "No photo or video of these cases has arrived yet, so they are not in the review "
+        "queue. A report still without evidence after {hours} hours expires and leaves "
+        "this list.",
+    ),
     "queue.verdict": ("Kết luận", "Verdict"),
     "queue.pick": ("Chọn vụ việc {id}", "Select case {id}"),
     "queue.pick_all": ("Chọn mọi vụ việc trên trang", "Select every case on the page"),
@@ -389,6 +398,12 @@ TEXT: dict[str, Pair] = {
 # (pseudonyms), {other} (a short case id), {reason}, {from} and {to} (districts),
 # {from_unit} and {to_unit}.
 EVENTS: dict[str, Pair] = {
+    "report_expired": (
+        "{actor}: phản ánh của {report} hết hạn vì ảnh/video không được gửi tới, và rời khỏi "
+        "vụ việc.",
+        "{actor}: the report of {report} expired because its photos/videos never arrived, "
+        "and left the case.",
+    ),
     "absorbed": (
         "{actor} gộp vụ việc {other} vào vụ việc này do {reason} ({report} và {partner}).",
         "{actor} merged case {other} into this case: {reason} ({report} and {partner}).",
@@ -496,6 +511,10 @@ LABELS: dict[str, dict[str, Pair]] = {
     "case_status": {
         "open": ("Đang xử lý", "Open"),
         "merged": ("Đã gộp vào vụ việc khác", "Merged into another case"),
+        "expired": (
+            "Đã đóng: phản ánh hết hạn vì không có bằng chứng",
+            "Closed: its reports expired without evidence",
+        ),
     },
     # cases.verdict ("": none yet)
     "verdict": {
@@ -539,6 +558,10 @@ LABELS: dict[str, dict[str, Pair]] = {
         "merged_by_hand": ("Cán bộ gộp vào vụ việc khác", "Merged into another case by hand"),
         "unmerged": ("Hoàn tác gộp vụ việc", "Merge undone"),
         "reopened": ("Mở lại vụ việc", "Case reopened"),
+        "report_expired": (
+            "Phản ánh hết hạn (không có bằng chứng)",
+            "Report expired (no evidence)",
+        ),
     },
     "audit": {
         "user_created": ("Tạo tài khoản", "Account created"),

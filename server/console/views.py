@@ -36,6 +36,7 @@ from ..services.dossier import dossier
 from ..services.evidence import media_store
 from ..services.queue import QueueFilters, open_cases, violation_choices
 from ..services.reveal import RevealError, may_reveal, reveal_identity, reveal_log
+from ..settings import current_settings
 from . import bp
 from .access import allowed_districts, case_for, may_see_district, media_for, report_for
 from .auth import current_user, role_required
@@ -78,6 +79,7 @@ def queue() -> str:
         district=districts.district_ref,
         districts=sorted(codes) if codes is not None else None,
         bulk_reasons=review.BULK_REJECT_REASONS,
+        expiry_hours=current_settings().report_evidence_expiry_hours,
     )
 
 

@@ -23,10 +23,16 @@ LOCKING_VERDICTS = ("verified", "penalty_issued", "rejected")
 class Case(db.Model):
     """One violation, confirmed by one or more reports.
 
-    ``status`` is ``open``, or ``merged`` once the case has been absorbed into the case
-    ``merged_into_id`` (its reports then belong to that case). ``manual`` is set on a case
-    a reviewer made by splitting a report out (or reopened by undoing a merge): it is
-    never merged automatically again.
+    ``status`` is ``open``, ``expired`` (see below), or ``merged`` once the case has been
+    absorbed into the case ``merged_into_id`` (its reports then belong to that case).
+    ``manual`` is set on a case a reviewer made by splitting a report out (or reopened by
+    undoing a merge): it is never merged automatically again.
+
+    ``evidence_at`` (migration 0014): when the server received the first evidence file
+    of any of the case's reports; None while none has arrived. Only cases with evidence
+    are in the reviewers' queue and digests (:mod:`server.services.queue`); the others
+    wait under "awaiting evidence". ``status`` ``expired``: every report of the case
+    expired without evidence (:mod:`server.services.evidence_expiry`); it is in no queue.
 
     ``verdict`` is the review's outcome: ``None`` (waiting for a reviewer),
     ``needs_info`` (waiting for the reporter), or one of :data:`LOCKING_VERDICTS`, which
@@ -51,6 +57,9 @@ class Case(db.Model):
     verdict_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # When the first evidence file of any of its reports was received (migration 0014);
+    # None: the case waits for evidence and is not in the reviewers' queue.
+    evidence_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The local month (UTC+7) of the first report's violation time, kept by database
     # triggers (migration 0016) for the statistics: a district-month of cases is an index
     # range. Never set by the application.
@@ -59,6 +68,8 @@ class Case(db.Model):
     __table_args__ = (
         sa.Index("ix_cases_district_month", "district_code", "stats_month"),
         sa.Index("ix_cases_first_report", "first_report_id"),
+        # The queue: open cases of a district, with evidence or waiting for it.
+        sa.Index("ix_cases_status_district_evidence", "status", "district_code", "evidence_at"),
     )
 
     @property

@@ -7,9 +7,11 @@ Hoàn Kiếm". Batched, never one per report: at most one digest per user every
 
 *New* matches the queue (:func:`server.services.queue.open_cases`): an open case of one of the
 user's districts (:func:`server.services.accounts.districts_of`), counted once, that
-arrived there after the user's cursor: it was opened (at ingest, or by a split), or
-it was moved into the district (``forwarded``, ``routed``, ``routed_by_hand``) and is
-still there.
+arrived there after the user's cursor: it entered the queue (its first evidence file
+arrived, ``cases.evidence_at``, or a case holding evidence was opened by a split), or it
+was moved into the district (``forwarded``, ``routed``, ``routed_by_hand``) holding
+evidence and is still there. A case is announced when it holds evidence, never when a
+report without evidence opens it: a flood of such reports notifies nobody.
 
 The cursor (``push_digest_cursors``) moves in the same transaction as the messages are
 written, under a row lock, so a crash or a second worker neither repeats nor skips a
@@ -153,11 +155,14 @@ def new_cases(codes: set[str] | None, after: datetime, upto: datetime) -> list[t
     arrived in their district in ``(after, upto]``, earliest arrival first."""
     if codes is not None and not codes:
         return []
-    opened = sa.select(Case.id, Case.district_code, Case.created_at.label("at")).where(
+    # A case enters the queue when it exists and holds evidence: the later of the two.
+    entered = sa.case((Case.evidence_at > Case.created_at, Case.evidence_at), else_=Case.created_at)
+    opened = sa.select(Case.id, Case.district_code, entered.label("at")).where(
         Case.status == "open",
         Case.district_code.is_not(None),
-        Case.created_at > after,
-        Case.created_at <= upto,
+        Case.evidence_at.is_not(None),
+        entered > after,
+        entered <= upto,
     )
     moved = (
         sa.select(Case.id, Case.district_code, CaseEvent.created_at.label("at"))
@@ -166,6 +171,8 @@ def new_cases(codes: set[str] | None, after: datetime, upto: datetime) -> list[t
             Case.status == "open",
             CaseEvent.kind.in_(ARRIVALS),
             CaseEvent.to_district == Case.district_code,
+            # moved with its evidence (moved before it: counted when it arrived)
+            Case.evidence_at <= CaseEvent.created_at,
             CaseEvent.created_at > after,
             CaseEvent.created_at <= upto,
         )

@@ -39,6 +39,11 @@ class ReportConflict(DomainError):
     """The report id was already used with another body, or by another device."""
 
 
+class ReportExpired(DomainError):
+    """The report expired without evidence (REPORT_EVIDENCE_EXPIRY_HOURS): no file is
+    taken for it any more."""
+
+
 class MediaIdConflict(DomainError):
     """A declared media id already belongs to another report."""
 

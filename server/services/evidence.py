@@ -22,7 +22,7 @@ from ..storage import Body, IncompleteBody, Staged
 from ..storage_backends import Store, open_store
 from . import cases, custody, errors, signing
 from .reports import get_own_report, thresholds
-from .status import set_status
+from .status import EXPIRED, set_status
 
 IMAGE_TYPES = flags.IMAGE_TYPES
 
@@ -44,6 +44,8 @@ def max_upload_bytes() -> int:
 def declared_media(device: Device, report_id: str, media_id: str) -> Media:
     """The declared media item of the device's own report, or MediaNotDeclared."""
     report = get_own_report(device, report_id)
+    if report.status == EXPIRED:
+        raise errors.ReportExpired()
     for media in report.media:
         if media.id == media_id:
             return media
@@ -126,8 +128,11 @@ def mark_received(
     """Mark a media item received (once), refresh flags and status, and with a
     ``phash`` join the report's case to a case with a similar photo. When the report's
     evidence is complete, its case's first reporter is chosen again (it rests on the
-    server's receipt of the evidence). The receipt, and a similar-photo merge, are
-    appended to the custody trail (:mod:`.custody`). Commits."""
+    server's receipt of the evidence). The case's ``evidence_at`` is set by its first
+    file (:func:`server.services.cases.note_evidence`): the case enters the queue. A
+    report that expired meanwhile raises ReportExpired (nothing is marked). The
+    receipt, and a similar-photo merge, are appended to the custody trail
+    (:mod:`.custody`). Commits."""
     if phash:
         cases.lock_similar_media()  # before the report lock below (see cases.locks)
     report_id = db.session.scalar(db.select(Media.report_id).where(Media.id == media_id))
@@ -149,6 +154,9 @@ def mark_received(
     if media.received_at is not None:
         db.session.commit()
         return media, False
+    if media.report.status == EXPIRED:  # expired while the bytes were arriving
+        db.session.rollback()
+        raise errors.ReportExpired()
     media.received_at = utcnow()
     media.exif = exif
     media.phash = phash
@@ -159,8 +167,12 @@ def mark_received(
     refresh_flags(report)
     joined = cases.join_similar_media(report) if phash else None  # locks before set_status
     complete = all(m.received for m in report.media)
-    if complete and report.case_id is not None:
-        cases.refresh_first_reporter(cases.lock_case(report.case_id))
+    if report.case_id is not None:
+        case = cases.lock_case(report.case_id)
+        # The case's first evidence: from now on it is in the reviewers' queue.
+        cases.note_evidence(case, media.received_at)
+        if complete:
+            cases.refresh_first_reporter(case)
     if report.status == "awaiting_evidence" and complete:
         set_status(report, "submitted")
     if joined is not None:  # after the case locks, like every chain entry

@@ -3,7 +3,8 @@
 GeoReport v2 (https://wiki.open311.org/GeoReport_v2) is what city dashboards and civic
 tools already read. Here a *service* is a violation type of the catalogue and a
 *service request* is a case (one violation by one vehicle, however many people reported
-it). Absorbed cases (merged into another) are not listed.
+it). Absorbed cases (merged into another) are not listed, nor are cases still waiting
+for their first evidence file or closed because it never came (issue 17.3).
 
 What is published, and what never is
     A case's violation, its status (``open`` until a verdict of verified, penalty issued
@@ -173,7 +174,9 @@ def _statement(query: RequestQuery, now: datetime | None) -> sa.Select:
         )
         .select_from(Case)
         .join(Report, Report.id == Case.first_report_id)
-        .where(Case.status != "merged")
+        # Not absorbed (merged), not closed for want of evidence (expired), and holding
+        # evidence: what reviewers see (a flood of reports without files is not news).
+        .where(Case.status == "open", Case.evidence_at.is_not(None))
     )
     if query.ids:
         return stmt.where(Case.id.in_(query.ids)).order_by(Case.created_at.desc(), Case.id)

@@ -2,7 +2,12 @@
 
 By default the queue holds the cases waiting for a reviewer (``state`` ``pending``): no
 verdict yet, a request for information, or a decided case that a new report joined
-since. ``decided`` lists the locked ones, ``all`` both, the waiting ones first. Within
+since. ``decided`` lists the locked ones, ``all`` both, the waiting ones first. These
+three hold only cases with evidence (``cases.evidence_at``: a file of one of its reports
+was received); ``awaiting`` lists the open cases still waiting for their first file
+("Chờ bằng chứng"), whose reports expire if none arrives
+(:mod:`server.services.evidence_expiry`): a flood of reports without evidence never
+reaches the reviewers' default view. Within
 that, most-confirmed cases come first (the most reports), then the oldest. A filter on the
 reports (status, violation, plate, capture dates) keeps a case when at least one of its
 reports matches every filter given. A plate is searched by its compact form from
@@ -30,7 +35,7 @@ from .accounts import districts_of
 PAGE_SIZE = 20
 MAX_PAGE = 1_000_000  # keeps the OFFSET within a 32-bit integer
 MAX_FILTER_CHARS = 64
-STATES = ("pending", "decided", "all")
+STATES = ("pending", "decided", "all", "awaiting")
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,10 @@ def _pending() -> sa.ColumnElement[bool]:
 
 def _open_cases_query(user: User, filters: QueueFilters) -> sa.Select[Any]:
     query = sa.select(Case).where(Case.status == "open")
+    if filters.state == "awaiting":
+        query = query.where(Case.evidence_at.is_(None))
+    else:
+        query = query.where(Case.evidence_at.is_not(None))
     if filters.state == "pending":
         query = query.where(_pending())
     elif filters.state == "decided":

@@ -19,11 +19,12 @@ Sources
     ingest from the token whatever the body claimed), ``citizen`` otherwise.
 
 Decisions
-    ``verified`` and ``rejected`` are decided; every other status (``awaiting_evidence``,
-    ``submitted``, ``needs_info``) is awaiting. The time to a decision is from the
-    server's receipt of the report (``received_at``) to its first ``verified`` or
-    ``rejected`` status event; median and 90th percentile are computed in Python
-    (linear interpolation, as PostgreSQL's ``percentile_cont``), the same on both
+    ``verified`` and ``rejected`` are decided; ``expired`` (no evidence arrived, issue
+    17.3) is counted under its status and is neither; every other status
+    (``awaiting_evidence``, ``submitted``, ``needs_info``) is awaiting. The time to a
+    decision is from the server's receipt of the report (``received_at``) to its first
+    ``verified`` or ``rejected`` status event; median and 90th percentile are computed in
+    Python (linear interpolation, as PostgreSQL's ``percentile_cont``), the same on both
     databases.
 
 Weeks and months
@@ -162,7 +163,7 @@ class Breakdown:
 
     @property
     def awaiting(self) -> int:
-        return self.total - self.verified - self.rejected
+        return self.total - self.verified - self.rejected - self.by_status.get("expired", 0)
 
     def share(self, what: str) -> float | None:
         """The share (0..1) of ``verified``, ``rejected`` or ``awaiting``; None if empty."""

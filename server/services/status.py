@@ -10,6 +10,9 @@ from ..extensions import db
 from ..models import Report, StatusEvent, utcnow
 from . import custody
 
+# A report whose evidence never started arriving (server.services.evidence_expiry).
+EXPIRED = "expired"
+
 # Any fixed number: the advisory lock that serialises status-event writers on PostgreSQL.
 _FEED_LOCK = 0x52574346  # "RWCF"
 

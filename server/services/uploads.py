@@ -54,6 +54,7 @@ from ..settings import current_settings
 from ..storage import Body, IncompleteBody, MediaStore
 from . import errors
 from .evidence import accept_file, declared_media, max_upload_bytes, media_store, verify
+from .status import EXPIRED
 from .upload_locks import Busy, Gone, lock_wait, locked
 
 # Upload-Checksum algorithms the server verifies.
@@ -134,6 +135,7 @@ def head(device: Device, upload_id: str) -> UploadState:
     client that reconnects after a cut would otherwise resume from a stale offset
     and stream a body only to be refused); if it does not settle soon, UploadBusy."""
     upload, media = _load(device, upload_id)
+    _refuse_expired(media)
     db.session.commit()
     try:
         with locked(upload.id, shared=True, wait=lock_wait()):
@@ -151,6 +153,7 @@ def head(device: Device, upload_id: str) -> UploadState:
 def patch(device: Device, upload_id: str, offset: int, chunk: Chunk) -> UploadState:
     """Append a chunk at ``offset``, which must be the server's; finish when complete."""
     upload, media = _load(device, upload_id)
+    _refuse_expired(media)
     state = _state(upload, media)
     db.session.commit()  # no transaction while the body streams
     if state.complete:
@@ -206,6 +209,13 @@ def _load(device: Device, upload_id: str) -> tuple[Upload, Media]:
     if media is None:
         raise errors.UploadNotFound()
     return upload, media
+
+
+def _refuse_expired(media: Media) -> None:
+    """ReportExpired when the media item's report expired without evidence (its
+    uploads take no more bytes; creation is refused by :func:`.evidence.declared_media`)."""
+    if media.received_at is None and media.report.status == EXPIRED:
+        raise errors.ReportExpired()
 
 
 def _reload(upload_id: str) -> tuple[Upload, Media]:

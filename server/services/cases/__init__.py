@@ -49,6 +49,14 @@ Where membership is recorded
     case afterwards: merges, splits, forwarding, routing by hand, unit changes, and
     similar-photo hints.
 
+Evidence and the queue
+    A report's case opens (or is joined) when the report is stored, before any file;
+    ``cases.evidence_at`` records when the first file of any member arrived
+    (:mod:`.arrival`). Only cases with evidence are in the reviewers' queue and digests;
+    the rest wait under "awaiting evidence" and their reports expire
+    (:mod:`server.services.evidence_expiry`). Merges take the earlier ``evidence_at``;
+    splits and expiries recompute it from the members.
+
 First reporter
     ``cases.first_report_id`` rests on the server's receipt of each member's evidence
     (:func:`server.dedup.first_reporter`): reports whose evidence has all arrived come
@@ -69,6 +77,7 @@ Concurrency
     :mod:`server.services.status`.
 """
 
+from .arrival import earliest_evidence, note_evidence, refresh_evidence_at
 from .errors import CaseError
 from .first import refresh_first_reporter
 from .hints import SIMILAR_PHOTO, similar_cases
@@ -88,6 +97,7 @@ __all__ = [
     "CasesJoined",
     "assign_case",
     "dedup_config",
+    "earliest_evidence",
     "forward_case",
     "get_case",
     "history",
@@ -96,7 +106,9 @@ __all__ = [
     "lock_similar_media",
     "members",
     "merge_cases",
+    "note_evidence",
     "phash_window",
+    "refresh_evidence_at",
     "refresh_first_reporter",
     "route_by_hand",
     "similar_cases",

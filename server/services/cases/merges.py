@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from ...extensions import db
 from ...models import Case, Report, utcnow
+from .arrival import refresh_evidence_at
 from .errors import CaseError
 from .events import add_event
 from .first import refresh_first_reporter
@@ -82,11 +83,13 @@ def merge_cases(survivor_id: str, absorbed_id: str, actor: str, note: str | None
     survivor.report_count += absorbed.report_count
     survivor.updated_at = now
     refresh_first_reporter(survivor)
+    refresh_evidence_at(survivor)
     add_event(survivor, "absorbed_by_hand", actor=actor, other_case_id=absorbed.id, note=note)
     add_event(absorbed, "merged_by_hand", actor=actor, other_case_id=survivor.id, note=note)
     absorbed.status = "merged"
     absorbed.merged_into_id = survivor.id
     absorbed.report_count = 0
+    absorbed.evidence_at = None  # empty: its evidence is the survivor's now
     absorbed.updated_at = now
     return survivor
 
@@ -131,6 +134,8 @@ def unmerge(report: Report, origin: Case, actor: str, reason: str) -> Case:
     current.updated_at = now
     refresh_first_reporter(current)
     refresh_first_reporter(origin)
+    refresh_evidence_at(current)
+    refresh_evidence_at(origin)
     add_event(
         current, "unmerged", actor=actor, report_id=report.id, other_case_id=origin.id, note=reason
     )

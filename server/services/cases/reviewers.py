@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from ...extensions import db
 from ...models import Case, Report, utcnow
 from .. import districts
+from .arrival import refresh_evidence_at
 from .errors import CaseError
 from .events import add_event
 from .first import refresh_first_reporter
@@ -91,6 +92,8 @@ def split_report(report_id: str, actor: str, reason: str) -> Case:
     report.merged_from_case_id = None
     db.session.flush()
     refresh_first_reporter(old)
+    refresh_evidence_at(old)
+    refresh_evidence_at(new)
     add_event(old, "split", actor=actor, report_id=report.id, other_case_id=new.id, note=reason)
     add_event(
         new,

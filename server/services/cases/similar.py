@@ -26,6 +26,7 @@ from ...dedup import SIMILAR_MEDIA, DedupConfig, Match, ReportFacts, photo_dista
 from ...extensions import db
 from ...models import Case, Media, Report, utcnow
 from .. import districts
+from .arrival import refresh_evidence_at
 from .events import add_event
 from .first import earlier_case, refresh_first_reporter
 from .hints import MAX_HINTS, Hint, record_hints
@@ -203,6 +204,7 @@ def _merge(
     survivor.report_count += absorbed.report_count
     survivor.updated_at = now
     refresh_first_reporter(survivor)
+    refresh_evidence_at(survivor)  # the earlier of the two
     _take_district_if_unrouted(survivor, absorbed.district_code, link)
     add_event(
         survivor,
@@ -219,6 +221,7 @@ def _merge(
     absorbed.status = "merged"
     absorbed.merged_into_id = survivor.id
     absorbed.report_count = 0
+    absorbed.evidence_at = None  # empty: its evidence is the survivor's now
     absorbed.updated_at = now
 
 
