@@ -206,7 +206,9 @@ class Settings:
         """The keys Flask and Flask-SQLAlchemy read from ``app.config``."""
         return {
             "SQLALCHEMY_DATABASE_URI": self.database_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            # Checked-out connections are pinged only after an idle spell
+            # (server.ping_idle_connections), not on every checkout.
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
             "SECRET_KEY": self.secret_key,
             "SESSION_COOKIE_SECURE": self.session_cookie_secure,
             "JSON_SORT_KEYS": False,
