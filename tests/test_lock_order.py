@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import psycopg.errors
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -191,3 +192,38 @@ def test_a_decision_on_a_stale_page_after_a_join_is_refused_not_deadlocked(
     with pg_app.app_context():
         case = db.session.get(Case, case_id)
         assert (case.verdict, case.report_count) == (None, 2)
+
+
+def _aborted(sqlstate: str) -> sa.exc.OperationalError:
+    return sa.exc.OperationalError("UPDATE cases …", {}, psycopg.errors.lookup(sqlstate)("x"))
+
+
+@pytest.mark.parametrize(
+    ("failures", "calls", "fails"),
+    [
+        ([], 1, False),
+        (["40P01"], 2, False),  # a deadlock victim: run again
+        (["40001", "40P01"], 3, False),  # a serialization failure, then a deadlock
+        (["40P01", "40P01", "40P01"], 3, True),  # bounded: the third failure is answered
+        (["57014"], 1, True),  # a cancelled statement is not a conflict: not run again
+    ],
+)
+def test_a_decision_aborted_by_a_lock_conflict_runs_again_a_bounded_number_of_times(
+    app: Flask, failures: list[str], calls: int, fails: bool
+) -> None:
+    made: list[int] = []
+    pending = list(failures)
+
+    def act() -> str:
+        made.append(1)
+        if pending:
+            raise _aborted(pending.pop(0))
+        return "decided"
+
+    with app.app_context():
+        if fails:
+            with pytest.raises(sa.exc.OperationalError):
+                review.retry_on_conflict(act)
+        else:
+            assert review.retry_on_conflict(act) == "decided"
+    assert len(made) == calls

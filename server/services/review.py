@@ -33,6 +33,9 @@ after a join sees the new member (``confirm_count`` then refuses a stale page).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import sqlalchemy as sa
 
 from ..extensions import db
@@ -54,6 +57,30 @@ MAX_BULK = 50
 
 class DecisionError(ValueError):
     """A decision that cannot be taken as asked (missing reason, wrong state ...)."""
+
+
+T = TypeVar("T")
+# PostgreSQL aborted the transaction to break a lock cycle, or as a serialization failure.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+ATTEMPTS = 3
+
+
+def retry_on_conflict(act: Callable[[], T]) -> T:
+    """Run a reviewer's act, again (up to :data:`ATTEMPTS` times in all) when PostgreSQL
+    chose its transaction as a deadlock victim (40P01) or failed it as a serialization
+    failure (40001). Safe because such a transaction was rolled back whole: nothing of
+    the first attempt stays, and the act locks and re-reads its case before it decides.
+    Any other error, or the last attempt's, goes to the caller."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return act()
+        except sa.exc.OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES:
+                raise
+            db.session.rollback()
+            if attempt == ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 def actor_name(user: User) -> str:
