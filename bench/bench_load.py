@@ -284,10 +284,11 @@ def main(argv: list[str] | None = None) -> int:
             "TRUSTED_PROXY_HOPS": "1",
             # gevent workers take every connection nginx opens; a worker's requests then
             # queue for its pooled database connections, not in the listen backlog.
-            # 4 workers x 30 connections stay below the test server's max_connections
-            # (200), and a request waits for one as long as nginx waits for it.
+            # 4 workers x 2 pools (sessions, upload locks) x 20 connections stay below
+            # the test server's max_connections (200), and a request waits for one as
+            # long as nginx waits for it.
             "DB_POOL_SIZE": "10",
-            "DB_MAX_OVERFLOW": "20",
+            "DB_MAX_OVERFLOW": "10",
             "DB_POOL_TIMEOUT_SECONDS": "120",
             # Each request's duration (microseconds) in the nodes' logs (gunicorn.log).
             "GUNICORN_CMD_ARGS": "--access-logformat '%(t)s %(s)s %(m)s %(U)s %(D)s'",
