@@ -4,8 +4,9 @@ check that nothing was lost and nothing stored twice.
     python bench/bench_load.py [--users 200] [--minutes 5] [--spawn-rate 10]
 
 Sets up the production shape on this machine: a throw-away PostgreSQL (tests/pg.py) and
-SeaweedFS S3 gateway (tests/seaweed.py), two gunicorn nodes (2 workers x 4 threads
-each, as tests/test_multinode.py starts them), and in front Debian's nginx balancing
+SeaweedFS S3 gateway (tests/seaweed.py), two gunicorn nodes (gunicorn.conf.py's gevent
+workers, 2 each, started as tests/faults/server.py starts them, with the database pool
+settings below), and in front Debian's nginx balancing
 round-robin and buffering request bodies (deploy/nginx-load.conf's settings: a slow
 phone's body is read by nginx, not by a gunicorn thread). Then runs locust headless
 (bench/locustfile.py, in its own virtualenv ``.venv-locust``, created here with the
@@ -17,8 +18,12 @@ is received, its blob is in the bucket under its SHA-256 and hashes to it; no me
 is stored twice; no blob is in the bucket twice. Prints locust's p50/p99 per request
 kind, throughput, errors, and the machine's load.
 
-Also (``--ratio``): one node's ingest throughput (``PUT`` report without evidence, 20
-threads) divided by the same gunicorn's throughput on an empty WSGI handler.
+Also (``--ratio``, or ``--ratio-only`` without the load test): one node's ingest
+throughput (``PUT`` report declaring one file of its own, no evidence, 20 threads)
+divided by the same gunicorn's throughput on an empty WSGI handler.
+
+The run's folder (``/tmp/bench-load-*``) is kept: nginx's log of failed or slow requests
+(``nginx-slow.log``), the nodes' logs with each request's duration (``*/gunicorn.log``).
 """
 
 from __future__ import annotations
