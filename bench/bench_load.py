@@ -4,8 +4,9 @@ check that nothing was lost and nothing stored twice.
     python bench/bench_load.py [--users 200] [--minutes 5] [--spawn-rate 10]
 
 Sets up the production shape on this machine: a throw-away PostgreSQL (tests/pg.py) and
-SeaweedFS S3 gateway (tests/seaweed.py), two gunicorn nodes (2 workers x 4 threads
-each, as tests/test_multinode.py starts them), and in front Debian's nginx balancing
+SeaweedFS S3 gateway (tests/seaweed.py), two gunicorn nodes (gunicorn.conf.py's gevent
+workers, 2 each, started as tests/faults/server.py starts them, with the database pool
+settings below), and in front Debian's nginx balancing
 round-robin and buffering request bodies (deploy/nginx-load.conf's settings: a slow
 phone's body is read by nginx, not by a gunicorn thread). Then runs locust headless
 (bench/locustfile.py, in its own virtualenv ``.venv-locust``, created here with the
@@ -17,8 +18,12 @@ is received, its blob is in the bucket under its SHA-256 and hashes to it; no me
 is stored twice; no blob is in the bucket twice. Prints locust's p50/p99 per request
 kind, throughput, errors, and the machine's load.
 
-Also (``--ratio``): one node's ingest throughput (``PUT`` report without evidence, 20
-threads) divided by the same gunicorn's throughput on an empty WSGI handler.
+Also (``--ratio``, or ``--ratio-only`` without the load test): one node's ingest
+throughput (``PUT`` report declaring one file of its own, no evidence, 20 threads)
+divided by the same gunicorn's throughput on an empty WSGI handler.
+
+The run's folder (``/tmp/bench-load-*``) is kept: nginx's log of failed or slow requests
+(``nginx-slow.log``), the nodes' logs with each request's duration (``*/gunicorn.log``).
 """
 
 from __future__ import annotations
@@ -57,7 +62,16 @@ pid {root}/nginx.pid;
 error_log {root}/nginx-error.log warn;
 events {{ worker_connections 4096; }}
 http {{
-    access_log off;
+    # Only failed (5xx) or slow (> 30 s upstream) requests, with their timings: what a
+    # 504 waited for, and on which node.
+    map $status$upstream_response_time $rw_log {{
+        ~^5 1;
+        "~^...([3-9][0-9]|[1-9][0-9][0-9]+)\\." 1;
+        default 0;
+    }}
+    log_format rw_slow '$time_iso8601 $status $request_method $uri rt=$request_time '
+                       'urt=$upstream_response_time up=$upstream_addr us=$upstream_status';
+    access_log {root}/nginx-slow.log rw_slow if=$rw_log;
     client_body_temp_path {root}/body;
     proxy_temp_path {root}/proxy;
     fastcgi_temp_path {root}/fastcgi;
@@ -193,7 +207,10 @@ def throughput_ratio(
                                  "lon": random.uniform(105.78, 105.88),
                                  "accuracy_m": 10.0, "source": "gps"},
                     "reporter": {"kind": "citizen"},
-                    "media": [{"media_id": str(uuid.uuid4()), "sha256": "0" * 64,
+                    # A file of its own per report, as a phone's photo: one SHA-256 for
+                    # all made every report join one case of thousands (each ingest
+                    # then read all its members, one case row lock for all requests).
+                    "media": [{"media_id": str(uuid.uuid4()), "sha256": uuid.uuid4().hex * 2,
                                "size": 1000, "content_type": "image/jpeg"}],
                 }  # fmt: skip
                 r = s.put(f"{base}/api/v1/reports/{uuid.uuid4()}", json=body, headers=auth)
@@ -220,8 +237,12 @@ def throughput_ratio(
     node.stop()
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     p = free_port()
+    # The node's gunicorn settings (gunicorn.conf.py's gevent workers, the command line
+    # of tests/faults/server.py; not its access log): only the app differs.
     proc = subprocess.Popen(
-        [gunicorn, "--bind", f"127.0.0.1:{p}", "--workers", "2", "--threads", "4", "empty_app:app"],
+        [gunicorn, "--bind", f"127.0.0.1:{p}", "--workers", "2", "--worker-class", "gevent",
+         "--worker-connections", "1000", "--keep-alive", "10", "--timeout", "120",
+         "empty_app:app"],
         cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -239,10 +260,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--minutes", type=float, default=5)
     ap.add_argument("--spawn-rate", type=float, default=10)
     ap.add_argument("--ratio", action="store_true", help="also the ingest/empty-handler ratio")
+    ap.add_argument(
+        "--ratio-only", action="store_true", help="only the ratio (no nginx, no locust)"
+    )
     args = ap.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    exe = locust_bin()
-    photo_pool(root / "pool")
+    exe = None if args.ratio_only else locust_bin()
+    if exe is not None:
+        photo_pool(root / "pool")
     server, s3 = pg.start(), seaweed.start(volume_max=400)
     nodes, nginx = [], None
     try:
@@ -262,7 +287,22 @@ def main(argv: list[str] | None = None) -> int:
             "RATE_LIMIT_DEVICE_REPORTS_PER_MINUTE": "0",
             "VAPID_PRIVATE_KEY_FILE": str(root / "vapid.pem"),
             "TRUSTED_PROXY_HOPS": "1",
+            # gevent workers take every connection nginx opens; a worker's requests then
+            # queue for its pooled database connections, not in the listen backlog.
+            # 4 workers x 2 pools (sessions, upload locks) x 20 connections stay below
+            # the test server's max_connections (200), and a request waits for one as
+            # long as nginx waits for it.
+            "DB_POOL_SIZE": "10",
+            "DB_MAX_OVERFLOW": "10",
+            "DB_POOL_TIMEOUT_SECONDS": "120",
+            # Each request's duration (microseconds) in the nodes' logs (gunicorn.log).
+            "GUNICORN_CMD_ARGS": "--access-logformat '%(t)s %(s)s %(m)s %(U)s %(D)s'",
         }
+        if args.ratio_only:
+            print(f"load average {os.getloadavg()[0]:.1f}")
+            print("ingest / empty handler:", json.dumps(throughput_ratio(env, root)))
+            print(f"load average {os.getloadavg()[0]:.1f}")
+            return 0
         for name in ("a", "b"):
             (root / name).mkdir()
             nodes.append(

@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import Flask, Response, json, request
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import http_date
 
@@ -385,6 +386,15 @@ def init_app(app: Flask) -> None:
         if status == 405 and err.get_response().headers.get("Allow"):
             headers["Allow"] = err.get_response().headers["Allow"]
         return problem_response(code, status, headers=headers)
+
+    @app.errorhandler(PoolTimeout)
+    def _no_database_connection(err: PoolTimeout):
+        # Every pooled connection stayed busy for the pool's timeout: the node is
+        # overloaded (gevent workers accept many more requests than the pool has
+        # connections). Temporary: the client retries later, as for a locked database.
+        db.session.rollback()
+        log.error("no database connection free on %s %s", request.method, request.path)
+        return problem_response("service_unavailable", 503, headers={"Retry-After": "30"})
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(err: OperationalError):

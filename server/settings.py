@@ -74,6 +74,11 @@ class Settings:
     log_level: str = "INFO"
     # SQLite: how long a request waits for the write lock before it gets a 503.
     sqlite_busy_timeout_ms: int = 30_000
+    # Per process: pooled database connections kept, extra ones opened under load, and
+    # how long a request waits for one before it is answered 503 with Retry-After.
+    db_pool_size: int = 5
+    db_max_overflow: int = 10
+    db_pool_timeout_seconds: float = 30.0
 
     # -- clients, proxies and sessions ------------------------------------------------
     # How many reverse proxies in front of the server append to X-Forwarded-For (and set
@@ -210,7 +215,20 @@ class Settings:
         """The keys Flask and Flask-SQLAlchemy read from ``app.config``."""
         return {
             "SQLALCHEMY_DATABASE_URI": self.database_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            # Checked-out connections are pinged only after an idle spell
+            # (server.ping_idle_connections), not on every checkout.
+            "SQLALCHEMY_ENGINE_OPTIONS": {
+                "pool_pre_ping": False,
+                **(
+                    {
+                        "pool_size": self.db_pool_size,
+                        "max_overflow": self.db_max_overflow,
+                        "pool_timeout": self.db_pool_timeout_seconds,
+                    }
+                    if (self.database_url or "").startswith("postgresql")
+                    else {}
+                ),
+            },
             "SECRET_KEY": self.secret_key,
             "SESSION_COOKIE_SECURE": self.session_cookie_secure,
             "JSON_SORT_KEYS": False,

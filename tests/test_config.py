@@ -186,3 +186,20 @@ def test_settings_are_built_once_from_the_environment_and_the_test_config(
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.max_upload_mb = 1  # type: ignore[misc]
     logging.getLogger("server").setLevel(logging.INFO)
+
+
+def test_no_free_database_connection_is_a_503_to_retry_not_a_500(tmp_path: Path):
+    """gevent workers accept more requests than the pool has connections: a request that
+    waited the pool's timeout for one is told to retry (the load test saw 500s)."""
+    from tests.conftest import _migrate, _test_config
+
+    path = tmp_path / "pool.sqlite3"
+    _migrate(f"sqlite:///{path}", tmp_path)
+    pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.05}
+    app = create_app({**_test_config(f"sqlite:///{path}", tmp_path),
+                      "SQLALCHEMY_ENGINE_OPTIONS": pool})  # fmt: skip
+    with app.app_context(), db.engine.connect():  # the pool's one connection, held
+        resp = app.test_client().post("/api/v1/devices")
+    assert resp.status_code == 503
+    assert resp.get_json()["code"] == "service_unavailable"
+    assert resp.headers["Retry-After"] == "30"

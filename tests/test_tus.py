@@ -1244,3 +1244,31 @@ def test_openapi_documents_the_upload_endpoints(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert {"post", "options"} <= set(paths["/api/v1/uploads"])
     assert {"head", "patch", "delete", "options"} <= set(paths["/api/v1/uploads/{upload_id}"])
+
+
+def test_an_upload_holds_one_pooled_connection_not_two(
+    db_url: str, tmp_path: Path, request: pytest.FixtureRequest
+):
+    """The upload lock's connection (PostgreSQL + bucket) has a pool of its own: with one
+    session connection per process, a PATCH still completes. From one shared pool, every
+    PATCH held a lock connection and waited for a session one: as many concurrent
+    uploads as the pool's size stalled a node for the pool's timeout (the load test)."""
+    from server import create_app
+    from tests.conftest import _test_config, storage_config
+
+    one = {"DB_POOL_SIZE": 1, "DB_MAX_OVERFLOW": 0, "DB_POOL_TIMEOUT_SECONDS": 2}
+    app = create_app({**_test_config(db_url, tmp_path), **storage_config(request), **one})
+    try:
+        api = Api.register(app.test_client())
+        pic = photo()
+        rid = declare(api, pic)
+        tus = Tus(api)
+        url = tus.create(rid, pic).headers["Location"]
+        assert tus.patch(url, 0, pic.data[:1000]).status_code == 204
+        assert offset_of(tus.head(url)) == 1000
+        assert tus.patch(url, 1000, pic.data[1000:]).status_code == 204
+        assert api.get_report(rid).get_json()["evidence"][0]["received"] is True
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

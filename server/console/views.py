@@ -138,14 +138,15 @@ def _to_case(case: Case) -> Response:
 def _review_act(
     case: Case, act: Callable[[], object], done: str, *, elsewhere: str | None = None
 ) -> Response:
-    """Run a reviewer's act on ``case``, flash how it went, and redirect.
+    """Run a reviewer's act on ``case`` (again if PostgreSQL aborted it as a deadlock
+    victim: :func:`review.retry_on_conflict`), flash how it went, and redirect.
 
     An act that leaves a case behind (split: the new case; forward: the moved case) leads
     there if the user may still see it, otherwise to the ``elsewhere`` endpoint (or back
     to ``case``). A refused act flashes why and leads back to ``case``.
     """
     try:
-        result = act()
+        result = review.retry_on_conflict(act)
     except review.DecisionError as exc:
         flash(decision_error(exc), "error")
         return _to_case(case)

@@ -134,17 +134,25 @@ def mark_received(
     receipt, and a similar-photo merge, are appended to the custody trail
     (:mod:`.custody`). Commits."""
     if phash:
-        cases.lock_similar_media()  # before the report lock below (see cases.locks)
-    report_id = db.session.scalar(db.select(Media.report_id).where(Media.id == media_id))
-    # Lock the report, so completions of its files are serialised, and re-read it and
-    # all its media under the lock: the session may hold copies loaded before it, and a
-    # stale copy would miss a file another request just received.
-    db.session.execute(
-        db.select(Report)
-        .where(Report.id == report_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+        cases.lock_similar_media()  # before the case and report locks (see cases.locks)
+    report_id, case_id = db.session.execute(
+        db.select(Media.report_id, Report.case_id)
+        .join(Report, Report.id == Media.report_id)
+        .where(Media.id == media_id)
+    ).one()
+    # The report's case first, then the report (the lock order of cases.locks: a
+    # reviewer's decision holds the case while it changes the report and writes status
+    # events; locking the report first here deadlocked with it). The report lock
+    # serialises completions of its files; the report and all its media are re-read
+    # under it: the session may hold copies loaded before it, and a stale copy would
+    # miss a file another request just received.
+    case = cases.lock_case(case_id) if case_id is not None else None
+    report = _lock_report(report_id)
+    for _ in range(3):  # a split or merge moved the report before the case lock
+        if report.case_id is None or (case is not None and case.id == report.case_id):
+            break
+        case = cases.lock_case(report.case_id)
+        report = _lock_report(report_id)
     db.session.scalars(
         db.select(Media)
         .where(Media.report_id == report_id)
@@ -193,6 +201,15 @@ def mark_received(
     )
     db.session.commit()
     return media, True
+
+
+def _lock_report(report_id: str) -> Report:
+    return db.session.execute(
+        db.select(Report)
+        .where(Report.id == report_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
 
 
 def refresh_flags(report: Report) -> None:

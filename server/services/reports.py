@@ -18,7 +18,7 @@ from sync.schemas import ReportInSchema
 from .. import catalogue, flags
 from ..extensions import db
 from ..identity import encrypt_identity, identity_of, keyed_digest
-from ..models import Device, Media, PoliceUnit, Report, utcnow
+from ..models import Device, Media, Report, utcnow
 from ..models.accounts import OfficerDevice, User
 from ..plates import match_key, normalize_plate
 from ..settings import current_settings
@@ -401,8 +401,10 @@ def public_view(report: Report) -> dict[str, Any]:
 
 
 def _police_unit(district_code: str | None) -> dict[str, str] | None:
-    """``{code, name}`` of the police unit that handles the district, or None."""
-    if not district_code:
-        return None
-    unit = db.session.get(PoliceUnit, district_code)
+    """``{code, name}`` of the police unit that handles the district, or None.
+
+    The routing cache's answer (:func:`.districts.unit_for`, re-read each second), the
+    unit new cases of the district get: answering a report after its commit then needs
+    no new transaction."""
+    unit = districts.unit_for(district_code)
     return {"code": unit.code, "name": unit.name} if unit is not None else None

@@ -21,9 +21,20 @@ the decision's inputs, and records:
 * an audit entry (who, what, which case) without any identity.
 
 Split and forward go through :mod:`server.services.cases`, which commits.
+
+Locks (PostgreSQL): every decision first locks its case row (``SELECT … FOR UPDATE``,
+:func:`server.services.cases.lock_case_exact`), re-reads it, and only then reads the
+members, changes reports and writes status events (which take the status-feed lock):
+the order of :mod:`server.services.cases.locks`. A report joining the case at ingest
+and a file completing a member's evidence lock the case first too, so they wait for
+the decision (or it for them) instead of deadlocking with it; and a decision taken
+after a join sees the new member (``confirm_count`` then refuses a stale page).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
 
 import sqlalchemy as sa
 
@@ -48,6 +59,30 @@ class DecisionError(ValueError):
     """A decision that cannot be taken as asked (missing reason, wrong state ...)."""
 
 
+T = TypeVar("T")
+# PostgreSQL aborted the transaction to break a lock cycle, or as a serialization failure.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+ATTEMPTS = 3
+
+
+def retry_on_conflict(act: Callable[[], T]) -> T:
+    """Run a reviewer's act, again (up to :data:`ATTEMPTS` times in all) when PostgreSQL
+    chose its transaction as a deadlock victim (40P01) or failed it as a serialization
+    failure (40001). Safe because such a transaction was rolled back whole: nothing of
+    the first attempt stays, and the act locks and re-reads its case before it decides.
+    Any other error, or the last attempt's, goes to the caller."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return act()
+        except sa.exc.OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES:
+                raise
+            db.session.rollback()
+            if attempt == ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
 def actor_name(user: User) -> str:
     return f"user:{user.username}"[:64]
 
@@ -55,6 +90,11 @@ def actor_name(user: User) -> str:
 def _clean(text: str | None, limit: int = MAX_NOTE) -> str | None:
     text = (text or "").strip()
     return text[:limit] or None
+
+
+def _lock(case: Case) -> Case:
+    """Lock the case row and refresh ``case`` from it (first, before any other lock)."""
+    return cases.lock_case_exact(case.id)
 
 
 def _require_unlocked(case: Case) -> None:
@@ -98,6 +138,7 @@ def decide(
     """
     if kind not in KINDS:
         raise DecisionError("unknown decision")
+    _lock(case)
     _require_unlocked(case)
     penalty_no = _clean(penalty_no, MAX_PENALTY_NO) if kind == "verify" else None
     if kind == "verify":
@@ -163,6 +204,7 @@ def issue_penalty(user: User, case: Case, penalty_no: str | None, note: str | No
     on a case whose penalty is already issued this corrects the number (audited, nobody
     is told again).
     """
+    _lock(case)
     if case.status != "open" or case.verdict not in ("verified", "penalty_issued"):
         raise DecisionError("only a verified case can get a penalty decision")
     penalty_no = _clean(penalty_no, MAX_PENALTY_NO)
@@ -178,6 +220,7 @@ def reopen(user: User, case: Case, reason: str | None) -> None:
 
     The reporters' statuses stay as they are until the next decision.
     """
+    _lock(case)
     if case.status != "open" or not case.locked:
         raise DecisionError("only a decided case can be reopened")
     reason = _clean(reason, 500)
@@ -204,6 +247,8 @@ def bulk_reject(
         raise DecisionError("choose at least one case")
     if len(targets) > MAX_BULK:
         raise DecisionError("too many cases at once")
+    for case in sorted({c.id: c for c, _ in targets}.values(), key=lambda c: c.id):
+        _lock(case)  # in id order: two bulk rejections never wait on each other in a cycle
     planned = []
     for case, count in targets:
         _require_unlocked(case)

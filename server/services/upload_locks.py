@@ -7,7 +7,12 @@ termination and expiry remove its partial bytes).
 * Filesystem store: ``flock`` on the upload's partial file (one machine).
 * S3 store on PostgreSQL: a session-level advisory lock on a connection of its own
   (``pg_try_advisory_lock``), so every node sees it, and a node that dies mid-PATCH
-  releases it with its connection.
+  releases it with its connection. That connection comes from a pool of its own
+  (:func:`lock_engine`), never from the pool of the request's session: a request holding
+  a lock connection also needs a session connection, and with both from one pool, as
+  many concurrent uploads as the pool has connections (easy with gevent workers) each
+  held one and waited for a second, none ever free (the load test: every upload of a
+  node stalled for the pool's timeout, then 503s and a 504 from nginx).
 * S3 store on SQLite (one machine by nature): ``flock`` on a lock file in the local
   work folder.
 """
@@ -21,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
+from flask import current_app
 
 from ..extensions import db
 from ..settings import current_settings
@@ -112,6 +118,26 @@ def _file_lock(path: os.PathLike, shared: bool, wait: float) -> Iterator[None]:
         os.close(fd)  # releases the lock (the file stays: removing it would race)
 
 
+def lock_engine() -> sa.Engine:
+    """The app's engine for upload locks: the database of ``db.engine``, autocommit, a
+    pool as large as the sessions' own; disposed with ``db.engine``."""
+    engine = db.engine
+    found = current_app.extensions.get("roadwatch.upload_lock_engine")
+    if found is not None and found[0] is engine:
+        return found[1]
+    settings = current_settings()
+    locks = sa.create_engine(
+        engine.url,
+        isolation_level="AUTOCOMMIT",
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
+    sa.event.listen(engine, "engine_disposed", lambda _conn: locks.dispose())
+    current_app.extensions["roadwatch.upload_lock_engine"] = (engine, locks)
+    return locks
+
+
 def advisory_key(upload_id: str) -> int:
     """The upload's advisory-lock key: 60 bits of its id (a uuid4 hex)."""
     return int(upload_id[:15], 16)
@@ -121,7 +147,7 @@ def advisory_key(upload_id: str) -> int:
 def _advisory_lock(upload_id: str, shared: bool, wait: float) -> Iterator[None]:
     kind = "_shared" if shared else ""
     key = advisory_key(upload_id)
-    conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    conn = lock_engine().connect()
     held = False
     try:
         take = sa.text(f"SELECT pg_try_advisory_lock{kind}(:k)")

@@ -82,7 +82,7 @@ from .errors import CaseError
 from .first import refresh_first_reporter
 from .hints import SIMILAR_PHOTO, similar_cases
 from .ingest import assign_case
-from .locks import lock_case, lock_similar_media
+from .locks import lock_case, lock_case_exact, lock_similar_media
 from .matching import dedup_config, phash_window
 from .merges import MERGED_BY_HAND, merge_cases
 from .reads import get_case, history, members
@@ -103,6 +103,7 @@ __all__ = [
     "history",
     "join_similar_media",
     "lock_case",
+    "lock_case_exact",
     "lock_similar_media",
     "members",
     "merge_cases",

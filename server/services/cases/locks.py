@@ -5,6 +5,19 @@ locks on the plate match key and on each declared SHA-256 (sorted, so two reques
 never wait on each other in a cycle) before looking for candidates; similar-photo
 merges take one global advisory lock (:func:`lock_similar_media`). Case rows are then
 locked with ``SELECT … FOR UPDATE``, following a case merged meanwhile to its survivor.
+
+The one lock order every writer follows (PostgreSQL reports a cycle as a deadlock,
+40P01, and aborts one of the transactions):
+
+1. advisory locks of dedup (plate key, SHA-256) and of similar-photo merges;
+2. case rows (two cases: in id order);
+3. report rows of those cases;
+4. the status-feed lock (:func:`server.services.status.lock_feed`);
+5. the custody-chain lock (:mod:`server.services.custody`).
+
+A reviewer's decision therefore locks its case before it changes a report or writes a
+status event (:mod:`server.services.review`), and a received file locks its report's
+case before the report (:func:`server.services.evidence.mark_received`).
 """
 
 from __future__ import annotations
@@ -98,6 +111,15 @@ def lock_case(case_id: str) -> Case:
         case_id,
         lambda cid: db.session.execute(_LOCK_CASE, {"case_id": cid}).scalar_one_or_none(),
     )
+
+
+def lock_case_exact(case_id: str) -> Case:
+    """The case row itself (not followed through a merge), locked for update and freshly
+    read: the ORM object already in the session is refreshed in place."""
+    case = db.session.execute(_LOCK_CASE, {"case_id": case_id}).scalar_one_or_none()
+    if case is None:
+        raise CaseError(f"no case {case_id}")
+    return case
 
 
 def lock_case_row(case_id: str) -> sa.Row:

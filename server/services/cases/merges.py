@@ -23,22 +23,9 @@ from .arrival import refresh_evidence_at
 from .errors import CaseError
 from .events import add_event
 from .first import refresh_first_reporter
-from .locks import lock_case, lock_similar_media
+from .locks import lock_case, lock_case_exact, lock_similar_media
 
 MERGED_BY_HAND = "merged_by_hand"
-
-
-def _lock_exact(case_id: str) -> Case:
-    """The case row itself, locked and freshly read (not followed through a merge)."""
-    case = db.session.execute(
-        sa.select(Case)
-        .where(Case.id == case_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if case is None:
-        raise CaseError(f"no case {case_id}")
-    return case
 
 
 def _lock_pair(a_id: str, b_id: str, *, follow: bool = True) -> tuple[Case, Case]:
@@ -46,7 +33,7 @@ def _lock_pair(a_id: str, b_id: str, *, follow: bool = True) -> tuple[Case, Case
     take it first). With ``follow``, a case merged meanwhile is refused."""
     lock_similar_media()
     db.session.flush()
-    lock = lock_case if follow else _lock_exact
+    lock = lock_case if follow else lock_case_exact
     first, second = sorted([a_id, b_id])
     locked = {first: lock(first)}
     locked[second] = lock(second)
