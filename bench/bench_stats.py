@@ -288,6 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--workdir", type=Path, help="keep the SQLite database here and reuse it in a later run"
     )
+    ap.add_argument(
+        "--pg-url",
+        help="a running PostgreSQL (postgresql+psycopg://…/db) to load, or to reuse when an"
+        " earlier run loaded it, instead of a throw-away server",
+    )
     args = ap.parse_args(argv)
     print(
         f"machine: {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
@@ -308,7 +313,10 @@ def main(argv: list[str] | None = None) -> int:
             if not args.workdir:
                 shutil.rmtree(tmp, ignore_errors=True)
         ok &= report("sqlite", r)
-    if args.backend in ("postgresql", "both"):
+    if args.backend in ("postgresql", "both") and args.pg_url:
+        r = run_backend("postgresql", args.pg_url, data, args)
+        ok &= report("postgresql", r)
+    elif args.backend in ("postgresql", "both"):
         import sqlalchemy as sa
 
         from tests import pg
