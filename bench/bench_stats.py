@@ -230,7 +230,10 @@ def run_backend(name: str, url: str, data: Dataset, args: argparse.Namespace) ->
             raw.dbapi_connection.autocommit = False
             raw.close()
         t0 = time.perf_counter()
-        buckets = stats_rollup.rebuild()
+        if loaded and args.keep_rollups:  # count only what an earlier run left dirty
+            buckets = stats_rollup.refresh_all()
+        else:
+            buckets = stats_rollup.rebuild()
         out["rebuild_s"] = time.perf_counter() - t0
         rows = db.session.execute(db.text("SELECT count(*) FROM stats_rollup")).scalar_one()
         if db.engine.dialect.name == "postgresql":
@@ -287,6 +290,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument(
         "--workdir", type=Path, help="keep the SQLite database here and reuse it in a later run"
+    )
+    ap.add_argument(
+        "--keep-rollups",
+        action="store_true",
+        help="reusing a database: refresh its dirty district-months instead of a rebuild",
     )
     ap.add_argument(
         "--pg-url",
