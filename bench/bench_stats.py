@@ -230,7 +230,10 @@ def run_backend(name: str, url: str, data: Dataset, args: argparse.Namespace) ->
             raw.dbapi_connection.autocommit = False
             raw.close()
         t0 = time.perf_counter()
-        buckets = stats_rollup.rebuild()
+        if loaded and args.keep_rollups:  # count only what an earlier run left dirty
+            buckets = stats_rollup.refresh_all()
+        else:
+            buckets = stats_rollup.rebuild()
         out["rebuild_s"] = time.perf_counter() - t0
         rows = db.session.execute(db.text("SELECT count(*) FROM stats_rollup")).scalar_one()
         if db.engine.dialect.name == "postgresql":
@@ -288,6 +291,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--workdir", type=Path, help="keep the SQLite database here and reuse it in a later run"
     )
+    ap.add_argument(
+        "--keep-rollups",
+        action="store_true",
+        help="reusing a database: refresh its dirty district-months instead of a rebuild",
+    )
+    ap.add_argument(
+        "--pg-url",
+        help="a running PostgreSQL (postgresql+psycopg://…/db) to load, or to reuse when an"
+        " earlier run loaded it, instead of a throw-away server",
+    )
     args = ap.parse_args(argv)
     print(
         f"machine: {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
@@ -308,7 +321,10 @@ def main(argv: list[str] | None = None) -> int:
             if not args.workdir:
                 shutil.rmtree(tmp, ignore_errors=True)
         ok &= report("sqlite", r)
-    if args.backend in ("postgresql", "both"):
+    if args.backend in ("postgresql", "both") and args.pg_url:
+        r = run_backend("postgresql", args.pg_url, data, args)
+        ok &= report("postgresql", r)
+    elif args.backend in ("postgresql", "both"):
         import sqlalchemy as sa
 
         from tests import pg

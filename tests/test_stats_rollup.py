@@ -180,6 +180,17 @@ def _edited_by_hand(app: Flask, client: FlaskClient, w: World) -> None:
         db.session.commit()
 
 
+def _rejected_without_an_event(app: Flask, client: FlaskClient, w: World) -> None:
+    """A report set to rejected by hand has no rejection event: it counts as rejected
+    but under no reason, in the rollups as in the base tables (the recount's one pass
+    looks its reason up per row)."""
+    with app.app_context():
+        db.session.execute(
+            sa.update(Report).where(Report.id == w.reports["b1"]).values(status="rejected")
+        )
+        db.session.commit()
+
+
 STEPS: dict[str, Step] = {
     "verify": _verify,
     "reject-with-reason": _reject,
@@ -191,6 +202,7 @@ STEPS: dict[str, Step] = {
     "new-reports-join-and-open": _a_report_joins,
     "a-report-expires": _a_report_expires,
     "sql-by-hand": _edited_by_hand,
+    "rejected-without-an-event": _rejected_without_an_event,
 }
 
 

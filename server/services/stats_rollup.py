@@ -138,77 +138,68 @@ def aggregate(bucket: tuple[str, str] | None) -> Counter[Key]:
 
 
 def _count_reports(out: Counter[Key], bucket: tuple[str, str] | None) -> None:
+    """One pass over the bucket's reports (one range of ix_reports_district_captured):
+    each row brings its latest rejection reason and first decision by correlated index
+    lookups, and is counted here."""
     where = _bucket_where(Report.district_code, Report.captured_at, bucket)
-    day = stats._local_day(Report.captured_at)
-    district = _blank(Report.district_code)
-    status = stats._report_status(Report.status)
-    source = stats._source(Report.reporter_kind)
     rows = db.session.execute(
-        sa.select(district, day, Report.violation, status, source, sa.func.count())
-        .where(*where)
-        .group_by(district, day, Report.violation, status, source)
-    ).all()
-    _add_rows(out, REPORTS, rows)
-    reason = sa.func.coalesce(StatusEvent.reason_code, "")
-    month = _month(Report.captured_at)
-    for d, m, code, n in db.session.execute(
-        sa.select(district, month, reason, sa.func.count())
-        .select_from(Report)
-        .join(StatusEvent, StatusEvent.report_id == Report.id)
-        .where(Report.status == "rejected", StatusEvent.seq == _latest_rejection(), *where)
-        .group_by(district, month, reason)
-    ):
-        out[(d, m, REPORTS, REASON, code)] += n
-    at = _first_decision()
-    for d, m, received, decided in db.session.execute(
-        sa.select(district, month, Report.received_at, at).where(at.is_not(None), *where)
-    ):
-        minutes = decision_minutes(stats._aware(received), stats._aware(decided))
-        out[(d, m, REPORTS, DECIDED_MIN, str(minutes))] += 1
+        sa.select(
+            _blank(Report.district_code),
+            stats._local_day(Report.captured_at),
+            Report.violation,
+            stats._report_status(Report.status),
+            stats._source(Report.reporter_kind),
+            sa.case((Report.status == "rejected", _latest_rejection_reason()), else_=None),
+            Report.received_at,
+            _first_decision(),
+        ).where(*where)
+    )
+    groups: Counter[tuple[Any, ...]] = Counter()
+    for district, day, violation, status, source, reason, received, decided in rows:
+        day_key = str(day)[:10]
+        groups[(district, day_key, violation, status, source)] += 1
+        month = day_key[:7]
+        if reason is not None:
+            out[(district, month, REPORTS, REASON, reason)] += 1
+        if decided is not None:
+            minutes = decision_minutes(stats._aware(received), stats._aware(decided))
+            out[(district, month, REPORTS, DECIDED_MIN, str(minutes))] += 1
+    _add_rows(out, REPORTS, ((*key, n) for key, n in groups.items()))
 
 
 def _count_cases(out: Counter[Key], bucket: tuple[str, str] | None) -> None:
+    """One pass over the bucket's cases (one range of ix_cases_district_month) and
+    their first reports."""
     where = [Case.status != "merged"]
     if bucket is not None:
         # cases.stats_month is the first report's local month, kept by the triggers:
         # the bucket's cases are one range of ix_cases_district_month.
         where += [_district_is(Case.district_code, bucket[0]), Case.stats_month == bucket[1]]
-    district = _blank(Case.district_code)
-    day = stats._local_day(Report.captured_at)
     status = stats._case_status()
-    source = stats._source(Report.reporter_kind)
     rows = db.session.execute(
-        sa.select(district, day, Report.violation, status, source, sa.func.count())
+        sa.select(
+            _blank(Case.district_code),
+            stats._local_day(Report.captured_at),
+            Report.violation,
+            status,
+            stats._source(Report.reporter_kind),
+            sa.case((status == "rejected", _latest_rejection_reason()), else_=None),
+            Report.plate_match_key,
+        )
         .select_from(Case)
         .join(Report, Report.id == Case.first_report_id)
         .where(*where)
-        .group_by(district, day, Report.violation, status, source)
-    ).all()
-    _add_rows(out, CASES, rows)
-    reason = sa.func.coalesce(StatusEvent.reason_code, "")
-    month = _month(Report.captured_at)
-    for d, m, code, n in db.session.execute(
-        sa.select(district, month, reason, sa.func.count())
-        .select_from(Case)
-        .join(Report, Report.id == Case.first_report_id)
-        .join(StatusEvent, StatusEvent.report_id == Report.id)
-        .where(status == "rejected", StatusEvent.seq == _latest_rejection(), *where)
-        .group_by(district, month, reason)
-    ):
-        out[(d, m, CASES, REASON, code)] += n
-    for d, m, plate, n in db.session.execute(
-        sa.select(district, month, Report.plate_match_key, sa.func.count())
-        .select_from(Case)
-        .join(Report, Report.id == Case.first_report_id)
-        .where(
-            status == "verified",
-            Report.plate_match_key.is_not(None),
-            Report.plate_match_key != "",
-            *where,
-        )
-        .group_by(district, month, Report.plate_match_key)
-    ):
-        out[(d, m, CASES, PLATE, plate)] += n
+    )
+    groups: Counter[tuple[Any, ...]] = Counter()
+    for district, day, violation, state, source, reason, plate in rows:
+        day_key = str(day)[:10]
+        groups[(district, day_key, violation, state, source)] += 1
+        month = day_key[:7]
+        if reason is not None:
+            out[(district, month, CASES, REASON, reason)] += 1
+        if state == "verified" and plate:
+            out[(district, month, CASES, PLATE, plate)] += 1
+    _add_rows(out, CASES, ((*key, n) for key, n in groups.items()))
 
 
 def _add_rows(out: Counter[Key], kind: str, rows: Iterable[Any]) -> None:
@@ -221,13 +212,15 @@ def _add_rows(out: Counter[Key], kind: str, rows: Iterable[Any]) -> None:
         out[(district, month, kind, SOURCE, source)] += n
 
 
-def _latest_rejection() -> Any:
-    """The ``seq`` of the report's latest ``rejected`` event (correlated: an index
-    lookup per report of the bucket, not a pass over every event)."""
+def _latest_rejection_reason() -> Any:
+    """The reason of the report's latest ``rejected`` event, ``''`` for none given, NULL
+    when it has no such event (correlated: an index lookup per report of the bucket)."""
     later = sa.orm.aliased(StatusEvent)
     return (
-        sa.select(sa.func.max(later.seq))
+        sa.select(sa.func.coalesce(later.reason_code, ""))
         .where(later.report_id == Report.id, later.status == "rejected")
+        .order_by(later.seq.desc())
+        .limit(1)
         .scalar_subquery()
     )
 
