@@ -1,6 +1,6 @@
 """Load with locust (issue 15): phones that report with evidence and reviewers that decide.
 
-Run by bench/bench_load.py against two gunicorn nodes behind HAProxy; runs in its own
+Run by bench/bench_load.py against two gunicorn nodes behind nginx; runs in its own
 virtualenv (locust pins a newer ``requests`` than the server does), so it uses only
 locust, gevent and the standard library.
 
