@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 
 import psycopg.errors
 import pytest
@@ -29,7 +30,8 @@ from flask import Flask
 
 from server.extensions import db
 from server.models import Case, Decision, Media, Report, StatusEvent, User
-from server.services import accounts, review
+from server.services import accounts, cases, review
+from server.services.cases.locks import _PHASH_LOCK, _lock_key, similar_media_lock_names
 from tests.factories import Api
 from tests.test_cases import send
 
@@ -227,3 +229,61 @@ def test_a_decision_aborted_by_a_lock_conflict_runs_again_a_bounded_number_of_ti
         else:
             assert review.retry_on_conflict(act) == "decided"
     assert len(made) == calls
+
+
+# ------------------------------------------------------------ similar-photo neighbourhood
+
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+WINDOW = timedelta(hours=2)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "share"),
+    [
+        ((T0, "aa"), (T0, "bb"), True),  # same moment
+        ((T0, "aa"), (T0 + WINDOW, "bb"), True),  # exactly a window apart
+        ((T0, "aa"), (T0 - WINDOW, "bb"), True),
+        ((T0, "aa"), (T0 + WINDOW * 0.99, "bb"), True),
+        ((T0 + timedelta(seconds=1), "aa"), (T0 + WINDOW * 1.9, "bb"), True),
+        ((T0, "aa"), (T0 + WINDOW * 3, "bb"), False),  # far apart: no wait
+        ((T0, "aa"), (T0 - WINDOW * 3, "bb"), False),
+        ((T0, "aa"), (T0 + timedelta(days=40), "aa"), True),  # the same pHash at any time
+    ],
+)
+def test_photos_that_can_match_share_a_lock_name_and_others_do_not(a, b, share) -> None:
+    names_a = set(similar_media_lock_names(a[0], a[1], WINDOW))
+    names_b = set(similar_media_lock_names(b[0], b[1], WINDOW))
+    assert bool(names_a & names_b) is share
+
+
+@pytest.mark.parametrize("minutes", [0, 30, 24 * 60])
+def test_a_photo_receipt_waits_only_for_receipts_it_could_merge_with(pg_app, minutes) -> None:
+    """One session holds a receipt's neighbourhood; another takes the locks of a photo
+    ``minutes`` later: near in time it must wait (lock timeout), a day later it must not
+    (the similar-photo lock used to be one global lock: every receipt waited)."""
+    engine = sa.create_engine(pg_app.config["SQLALCHEMY_DATABASE_URI"])
+    holder = engine.connect()
+    tx = holder.begin()
+    with pg_app.app_context():
+        window = cases.phash_window()
+    try:
+        holder.execute(
+            sa.text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": _lock_key(_PHASH_LOCK)}
+        )
+        for name in similar_media_lock_names(T0, "0f" * 8, window):
+            holder.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(name)})
+        with pg_app.app_context():
+            db.session.execute(sa.text("SET LOCAL lock_timeout = '300ms'"))
+            later = T0 + timedelta(minutes=minutes)
+            near = timedelta(minutes=minutes) <= window
+            if near:
+                with pytest.raises(sa.exc.OperationalError) as err:
+                    cases.lock_similar_media_near(later, "f0" * 8, window)
+                assert isinstance(err.value.orig, psycopg.errors.LockNotAvailable)
+            else:
+                cases.lock_similar_media_near(later, "f0" * 8, window)  # no wait
+            db.session.rollback()
+    finally:
+        tx.rollback()
+        holder.close()
+        engine.dispose()

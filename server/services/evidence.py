@@ -133,13 +133,15 @@ def mark_received(
     report that expired meanwhile raises ReportExpired (nothing is marked). The
     receipt, and a similar-photo merge, are appended to the custody trail
     (:mod:`.custody`). Commits."""
-    if phash:
-        cases.lock_similar_media()  # before the case and report locks (see cases.locks)
-    report_id, case_id = db.session.execute(
-        db.select(Media.report_id, Report.case_id)
+    report_id, case_id, captured_at = db.session.execute(
+        db.select(Media.report_id, Report.case_id, Report.captured_at)
         .join(Report, Report.id == Media.report_id)
         .where(Media.id == media_id)
     ).one()
+    if phash:
+        # Before the case and report locks (see cases.locks). The capture time never
+        # changes, so reading it before the locks is safe; the case id is re-checked.
+        cases.lock_similar_media_near(captured_at, phash, cases.phash_window())
     # The report's case first, then the report (the lock order of cases.locks: a
     # reviewer's decision holds the case while it changes the report and writes status
     # events; locking the report first here deadlocked with it). The report lock

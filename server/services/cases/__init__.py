@@ -69,9 +69,12 @@ Concurrency
     SQLite serialises writers. On PostgreSQL, ingest takes transaction-scoped advisory
     locks on the plate match key and on each declared SHA-256 (sorted, so two requests
     never wait on each other in a cycle) before looking for candidates, so two reports of
-    the same car arriving at once end in one case. Similar-photo merges take one global
-    advisory lock (:func:`lock_similar_media`), first in ``mark_received``'s transaction,
-    so two near-identical photos received at once still meet. Case rows are then
+    the same car arriving at once end in one case. A received photo locks its
+    neighbourhood (its pHash, the time buckets around its capture time:
+    :func:`lock_similar_media_near`), first in ``mark_received``'s transaction, so two
+    near-identical photos received at once still meet while unrelated photos do not wait
+    on each other; merges by hand and expiry hold the similar-photo lock exclusively
+    (:func:`lock_similar_media`). Case rows are then
     locked with ``SELECT … FOR UPDATE`` (a case merged meanwhile is followed to its
     survivor). These locks are always taken before the status-feed lock of
     :mod:`server.services.status`.
@@ -82,7 +85,7 @@ from .errors import CaseError
 from .first import refresh_first_reporter
 from .hints import SIMILAR_PHOTO, similar_cases
 from .ingest import assign_case
-from .locks import lock_case, lock_case_exact, lock_similar_media
+from .locks import lock_case, lock_case_exact, lock_similar_media, lock_similar_media_near
 from .matching import dedup_config, phash_window
 from .merges import MERGED_BY_HAND, merge_cases
 from .reads import get_case, history, members
@@ -105,6 +108,7 @@ __all__ = [
     "lock_case",
     "lock_case_exact",
     "lock_similar_media",
+    "lock_similar_media_near",
     "members",
     "merge_cases",
     "note_evidence",

@@ -2,9 +2,12 @@
 
 SQLite serialises writers. On PostgreSQL, ingest takes transaction-scoped advisory
 locks on the plate match key and on each declared SHA-256 (sorted, so two requests
-never wait on each other in a cycle) before looking for candidates; similar-photo
-merges take one global advisory lock (:func:`lock_similar_media`). Case rows are then
-locked with ``SELECT … FOR UPDATE``, following a case merged meanwhile to its survivor.
+never wait on each other in a cycle) before looking for candidates. A received photo
+locks its neighbourhood (:func:`lock_similar_media_near`: its pHash and the time
+buckets of the pHash window around its report's capture time), under a shared hold
+of the similar-photo lock that merges by hand and evidence expiry take exclusively
+(:func:`lock_similar_media`). Case rows are then locked with ``SELECT … FOR UPDATE``,
+following a case merged meanwhile to its survivor.
 
 The one lock order every writer follows (PostgreSQL reports a cycle as a deadlock,
 40P01, and aborts one of the transactions):
@@ -23,7 +26,9 @@ case before the report (:func:`server.services.evidence.mark_received`).
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 import sqlalchemy as sa
@@ -55,15 +60,45 @@ def advisory_locks(names: Iterable[str]) -> None:
 
 
 def lock_similar_media() -> None:
-    """Serialise similar-photo merges (PostgreSQL; SQLite serialises every writer).
+    """Wait for every photo receipt in progress and keep new ones out (PostgreSQL;
+    SQLite serialises every writer): the exclusive hold of the lock receipts share
+    (:func:`lock_similar_media_near`). Merges by hand and evidence expiry take it first
+    in their transaction, before any case or report lock."""
+    advisory_locks([_PHASH_LOCK])
+
+
+def similar_media_lock_names(captured_at: datetime, phash: str, window: timedelta) -> list[str]:
+    """The names a photo receipt locks: its pHash, and the two time buckets (of the
+    pHash window's length) starting at its report's capture time's bucket.
+
+    Two photos that can find each other as candidates share a name: the same pHash at
+    any time shares the pHash's name; two capture times at most a window apart fall in
+    the same or neighbouring buckets ``b`` and ``b+1``, and ``{b, b+1}`` meets
+    ``{b+1, b+2}`` and ``{b-1, b}``. Pure.
+    """
+    size = max(window.total_seconds(), 1.0)
+    bucket = math.floor(captured_at.timestamp() / size)
+    return [f"phash:{phash}", f"phash-time:{bucket}", f"phash-time:{bucket + 1}"]
+
+
+def lock_similar_media_near(captured_at: datetime, phash: str, window: timedelta) -> None:
+    """Serialise a photo receipt with the receipts that could merge with it, and only
+    with those (PostgreSQL; SQLite serialises every writer).
 
     Without it, two near-identical photos received at the same moment would each miss
-    the other (neither pHash committed yet). Callers take it first in their
-    transaction, before locking any report: a merge updates the reports of the
-    absorbed case, so a transaction holding a report lock while waiting for this one
-    could deadlock with the merge.
+    the other (neither pHash committed yet). A shared hold of the similar-photo lock
+    first (so merges by hand and expiry, which hold it exclusively, wait for receipts and
+    receipts for them), then the neighbourhood's names in key order. Taken first in the
+    receipt's transaction, before locking any case or report: a merge updates the
+    reports of the absorbed case, so a transaction holding a report lock while waiting
+    for these could deadlock with the merge.
     """
-    advisory_locks([_PHASH_LOCK])
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    db.session.connection().execute(
+        sa.text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": _lock_key(_PHASH_LOCK)}
+    )
+    advisory_locks(similar_media_lock_names(captured_at, phash, window))
 
 
 _LOCK_CASE = (

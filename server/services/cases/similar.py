@@ -30,7 +30,7 @@ from .arrival import refresh_evidence_at
 from .events import add_event
 from .first import earlier_case, refresh_first_reporter
 from .hints import MAX_HINTS, Hint, record_hints
-from .locks import lock_case, lock_similar_media
+from .locks import lock_case
 from .matching import (
     CANDIDATE_COLUMNS,
     best_match,
@@ -122,7 +122,9 @@ def join_similar_media(report: Report) -> CasesJoined | None:
     phashes = {m.phash for m in report.media if m.phash and usable_phash(m.phash)}
     if not phashes or report.case_id is None:
         return None
-    lock_similar_media()  # normally already held (re-entrant): see its docstring
+    # The caller holds the new photo's neighbourhood locks (lock_similar_media_near,
+    # taken first in mark_received): the candidates read below cannot miss a photo
+    # received at the same moment that could match it.
     db.session.flush()
     own = lock_case(report.case_id)
     cfg = dedup_config()
