@@ -186,7 +186,7 @@ def test_parking_with_one_photo_warns_before_sending_and_send_anyway_saves(
         dialog.wait_for()
         dialog.locator("button[value=send]").click()
         page.wait_for_function(
-            "!document.querySelector('form[name=report] button[type=submit]').disabled"
+            "() => !document.querySelector('form[name=report] button[type=submit]').disabled"
             " && document.querySelectorAll('#media-list .media-item').length === 0"
         )
         [saved] = app.reports()

@@ -22,6 +22,7 @@ CHUNK_COUNT = """(mediaId) => new Promise((resolve) => {
 def test_unsent_report_is_deleted_only_after_a_confirmed_warning(phone, rw_server):
     page = phone.new_page()
     app = App(page).open()
+    app.wait_controlled()  # installed: the lazily loaded save module is on the phone
     phone.set_offline(True)
     report_id = app.capture([file_payload("xoa.jpg", photo(1_500_000, seed=71))])
     media_id = app.report(report_id)["media"][0]["media_id"]

@@ -104,7 +104,8 @@ def test_detail_shows_code_unit_times_and_folded_technical_details(
     assert _dt(page, "kv-saved-time") == text["saved_time"]
     assert re.search(r"\d{2}:\d{2}", _dd(page, "kv-saved-time"))
     assert _dt(page, "kv-unit") == text["unit"]
-    expected_unit = "Công an quận Đống Đa" if unit else "Quận Đống Đa, Thành phố Hà Nội"
+    # Without a configured unit, the district's own police (the unit its case goes to).
+    expected_unit = "Công an quận Đống Đa" if unit else "Công an Quận Đống Đa"
     assert expected_unit in _dd(page, "kv-unit")
 
     # Technical details are folded: the full id, hash and MIME type are not on screen.
