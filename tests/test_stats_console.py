@@ -383,6 +383,9 @@ def _xlsx(rows: list[list]) -> bytes:
         ("a.csv", b"district,month,crashes,deaths,injuries\n", 422, "không có dòng"),
         ("a.csv", "district,month\n006,2026-01\n".encode("utf-16"), 422, "UTF-8"),
     ],
+    # Named, not by their bytes: a workbook's zip holds its save time, and every test
+    # process (pytest-xdist) must collect the same test ids.
+    ids=["workbook", "not-a-workbook", "no-header", "no-rows", "utf-16"],
 )
 def test_xlsx_sheets_and_unreadable_files(
     app: Flask, name: str, data: bytes, status: int, message: str | None
