@@ -188,6 +188,13 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         "hãy hỏi lại vị trí (HEAD) rồi thử lại.",
         "Another request is writing this upload; ask for the offset (HEAD) and retry.",
     ),
+    "upload_not_finished": (
+        503,
+        "Máy chủ đã nhận đủ dữ liệu nhưng chưa lưu xong tệp; hãy hỏi lại (HEAD) sau ít phút, "
+        "máy chủ sẽ hoàn tất.",
+        "The server has every byte but could not finish storing the file yet; ask again "
+        "(HEAD) shortly and the server finishes it.",
+    ),
     "invalid_cursor": (
         400,
         "Con trỏ thay đổi không hợp lệ.",
@@ -269,6 +276,9 @@ DOMAIN_PROBLEMS: dict[type[errors.DomainError], Problem] = {
     # The other writer is usually a PATCH whose client vanished, draining its last bytes.
     errors.UploadBusy: Problem("upload_locked", 423, {"Retry-After": "1"}),
     errors.OffsetMismatch: Problem("offset_mismatch", 409),
+    # Finishing a complete upload failed (database, store, a node killed): a retry
+    # finishes it (PROTOCOL §3.5).
+    errors.UploadNotFinished: Problem("upload_not_finished", 503, {"Retry-After": "10"}),
     errors.ChunkChecksumMismatch: Problem("chunk_checksum_mismatch", 460),
     # Failed logins are counted over 15 minutes (server.services.accounts.FAILURE_WINDOW);
     # the exception's retry_after, when given, replaces this Retry-After.

@@ -20,6 +20,7 @@ import hashlib
 import os
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -332,16 +333,30 @@ class MediaStore:
             self.truncate_partial(upload_id, offset)
 
     def stage_partial(self, upload_id: str, sha256: str | None = None) -> Staged:
-        """A complete upload's bytes, to verify: the partial file itself, hashed here
-        unless ``sha256`` was computed while one request wrote it all."""
+        """A complete upload's bytes, to verify: a hard link to the partial file in
+        ``tmp/`` (no copy, no space), hashed here unless ``sha256`` was computed while
+        one request wrote it all. The partial file itself stays until the caller
+        removes it once the evidence is recorded, so a completion that fails midway
+        (the database, a killed process) is finished again from the same bytes."""
         path = self.partial_path(upload_id)
-        if sha256 is None:
-            size, sha256, head = self.hash_file(path)
-        else:
-            size = path.stat().st_size
-            with path.open("rb") as fh:
-                head = fh.read(4096)
-        return Staged(path=path, size=size, sha256=sha256, head=head)
+        link = self.tmp_dir / f"done-{upload_id}-{uuid.uuid4().hex[:12]}"
+        try:
+            os.link(path, link)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StorageFull() from exc
+            raise
+        try:
+            if sha256 is None:
+                size, sha256, head = self.hash_file(link)
+            else:
+                size = link.stat().st_size
+                with link.open("rb") as fh:
+                    head = fh.read(4096)
+        except BaseException:
+            link.unlink(missing_ok=True)
+            raise
+        return Staged(path=link, size=size, sha256=sha256, head=head)
 
     def truncate_partial(self, upload_id: str, size: int) -> None:
         with self.partial_path(upload_id).open("r+b") as fh:

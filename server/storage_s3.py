@@ -34,6 +34,7 @@ several app nodes sharing one bucket. Keys::
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
@@ -358,6 +359,11 @@ class S3Store:
                         digest.update(data)
                         out.write(data)
                         size += len(data)
+        except OSError as exc:
+            path.unlink(missing_ok=True)
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StorageFull() from exc  # the spool disk is full: 507, not 500
+            raise
         except BaseException:
             path.unlink(missing_ok=True)
             raise

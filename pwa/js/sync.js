@@ -263,7 +263,8 @@ async function sendMedia(id, media, auth, caps) {
         if (change.offset > (m.offset || 0)) progressed(r);
         m.offset = change.offset;
       }
-      if (m.offset >= m.size) m.received = true;
+      // Not "received" here: an upload at its full offset may not be finished on the
+      // server yet (PROTOCOL §3.5). Only the server's report says received.
     });
   for (let tries = 0; ; tries++) {
     try {
@@ -305,6 +306,10 @@ function applyServerView(id, stored, extra) {
       if (e?.received) {
         m.received = true;
         m.offset = m.size;
+      } else if (e) {
+        // The server has not received it (also after the upload reached its full
+        // offset, if finishing failed there): send it again, from HEAD.
+        m.received = false;
       }
     }
     r.server = { ...(r.server || {}), status: stored.status, flags: stored.flags || [] };

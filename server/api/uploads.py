@@ -129,7 +129,7 @@ def upload_preflight(upload_id: str):
     request=doc.OFFSET_OCTET_STREAM_BODY,
     request_required=False,
     responses={201: doc.CREATED},
-    problems=(400, 404, 410, 412, 413, 422, 423, 460, 507),
+    problems=(400, 404, 410, 412, 413, 422, 423, 460, 503, 507),
     device=True,
 )
 @tus_request
@@ -156,7 +156,7 @@ def create_upload():
     summary="The upload's durable offset",
     parameters=(doc.TUS_RESUMABLE,),
     responses={200: Reply("Where the upload stands", headers=doc.UPLOAD_STATE)},
-    problems=(404, 410, 412, 423),
+    problems=(404, 410, 412, 423, 503, 507),
     device=True,
 )
 @tus_request
@@ -173,7 +173,7 @@ def head_upload(upload_id: str):
     parameters=(doc.TUS_RESUMABLE, doc.UPLOAD_OFFSET, doc.UPLOAD_CHECKSUM_PATCH),
     request=doc.OFFSET_OCTET_STREAM_BODY,
     responses={204: Reply("Appended", headers=doc.UPLOAD_STATE)},
-    problems=(400, 404, 409, 410, 412, 413, 415, 422, 423, 460, 507),
+    problems=(400, 404, 409, 410, 412, 413, 415, 422, 423, 460, 503, 507),
     device=True,
 )
 @tus_request
@@ -213,7 +213,7 @@ def delete_upload(upload_id: str):
     request=doc.OFFSET_OCTET_STREAM_BODY,
     request_required=False,
     responses={204: Reply("As the overridden method")},
-    problems=(400, 404, 405, 409, 410, 412, 413, 415, 422, 423, 460, 507),
+    problems=(400, 404, 405, 409, 410, 412, 413, 415, 422, 423, 460, 503, 507),
     device=True,
 )
 def override_upload(upload_id: str):

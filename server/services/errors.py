@@ -113,6 +113,11 @@ class UploadBusy(DomainError):
     """Another request is writing this upload."""
 
 
+class UploadNotFinished(DomainError):
+    """Every byte of the upload is stored, but finishing it (verification, the blob,
+    the database) failed for a reason of the server's: a later HEAD or PATCH finishes it."""
+
+
 class OffsetMismatch(DomainError):
     """The client's offset is not the server's."""
 

@@ -26,6 +26,12 @@ The contract is sync/PROTOCOL.md §3.5. The rules that keep evidence safe:
 * **A completed upload goes the way of a direct PUT**: ``evidence.verify`` then
   ``evidence.accept_file`` (content-addressed commit, EXIF, flags, status). Bytes that
   do not match the declaration are removed with the upload, so the client starts over.
+* **Finishing is resumable and idempotent** (issue 28). When it fails for a reason of
+  the server's after the last bytes were stored (a node killed, the database, the store
+  or the spool disk), the bytes stay and the answer is 503 ``upload_not_finished`` (507
+  for a full disk); the next HEAD, PATCH or creation finishes it. The full offset is
+  answered only for a received file. On disk the partial file is linked, not renamed,
+  into its blob, so it is there to finish again until the receipt is committed.
 
 Refusals are domain exceptions (:mod:`.errors`); the tus headers are read and written
 by the views (:mod:`server.api.tus_headers`). Expired uploads are swept by
@@ -34,7 +40,9 @@ by the views (:mod:`server.api.tus_headers`). Expired uploads are swept by
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import logging
 import re
 import uuid
 from collections.abc import Callable
@@ -62,6 +70,8 @@ CHECKSUM_ALGORITHMS: dict[str, Callable[[], Any]] = {
     "sha1": hashlib.sha1,
     "sha256": hashlib.sha256,
 }
+
+log = logging.getLogger(__name__)
 
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -112,6 +122,7 @@ def create(
     media = declared_media(device, report_id, media_id)
     if length != media.size:
         raise errors.SizeMismatch(expected=media.size, received=length)
+    _finish_if_stuck(media)
     upload, created = _get_or_create(device, media)
     state = _state(upload, media)
     db.session.commit()
@@ -147,6 +158,11 @@ def head(device: Device, upload_id: str) -> UploadState:
     upload, media = _reload(upload.id)
     state = _state(upload, media)
     db.session.commit()
+    if state.complete and not _received(upload, media):
+        # Every byte is stored but finishing failed (the node was killed, the database
+        # or the store failed): finish it now, or say why not (503/507), never answer
+        # the full offset of a file that is not received.
+        return _finish_stuck(upload.id)
     return state
 
 
@@ -159,7 +175,10 @@ def patch(device: Device, upload_id: str, offset: int, chunk: Chunk) -> UploadSt
     if state.complete:
         # Nothing can be appended to a finished upload: whatever the client's offset,
         # it is told the upload is finished (a standard client that created it again
-        # PATCHes from 0); its body is not read, nothing is stored.
+        # PATCHes from 0); its body is not read, nothing is stored. An upload whose
+        # bytes are all in but whose finishing failed is finished now.
+        if not _received(upload, media):
+            return _finish_stuck(upload.id)
         return state
     try:
         with locked(upload.id, wait=lock_wait()):
@@ -400,9 +419,75 @@ def _append(upload: Upload, media: Media, offset: int, chunk: Chunk) -> UploadSt
         failure.details.update(upload_offset=end, upload_expires_at=expires_at)
         raise failure
     if end == upload.length:
-        _complete(upload, media, whole.hexdigest() if whole is not None else None)
+        _finish(upload, media, whole.hexdigest() if whole is not None else None)
         return UploadState(upload.id, end, upload.length, None)
     return UploadState(upload.id, end, upload.length, expires_at)
+
+
+def _received(upload: Upload, media: Media) -> bool:
+    """The upload is finished: its media item is received (evidence stored)."""
+    return upload.completed_at is not None or media.received_at is not None
+
+
+def _finish_if_stuck(media: Media) -> None:
+    """Before a creation: the media item's upload that holds every byte but was never
+    finished is finished (a client that lost its URL is not made to send it again)."""
+    if media.received_at is not None:
+        return
+    upload = db.session.execute(
+        sa.select(Upload).where(Upload.media_id == media.id)
+    ).scalar_one_or_none()
+    if upload is None or upload.completed_at is not None or upload.expires_at <= utcnow():
+        return
+    if media_store().partial_size(upload.id) != upload.length:
+        return
+    db.session.commit()
+    _finish_stuck(upload.id)
+
+
+def _finish_stuck(upload_id: str) -> UploadState:
+    """Finish an upload whose bytes are all stored but whose completion failed (a node
+    killed, the database, the store or the spool disk failing after the last PATCH
+    stored its bytes). Under the upload's lock, like a PATCH; idempotent."""
+    try:
+        with locked(upload_id, wait=lock_wait()):
+            upload, media = _reload(upload_id)
+            state = _state(upload, media)
+            if state.complete and not _received(upload, media):
+                db.session.commit()  # no transaction open while the file is staged
+                _finish(upload, media, None)
+                return UploadState(upload.id, upload.length, upload.length, None)
+            db.session.commit()
+            return state
+    except Busy:
+        raise errors.UploadBusy() from None
+    except Gone:
+        pass  # finished (or removed) by another request meanwhile
+    upload, media = _reload(upload_id)
+    state = _state(upload, media)
+    db.session.commit()
+    return state
+
+
+def _finish(upload: Upload, media: Media, sha256: str | None) -> None:
+    """:func:`_complete`, with the failures of the server's own (not of the bytes)
+    answered as what they are: a full disk is StorageFull (507), anything else
+    UploadNotFinished (503); the bytes stay, and a later HEAD or PATCH finishes it."""
+    try:
+        _complete(upload, media, sha256)
+    except errors.DomainError:
+        raise
+    except (storage.StorageFull, OSError) as exc:
+        db.session.rollback()
+        if isinstance(exc, storage.StorageFull) or exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            log.error("storage full while finishing upload %s", upload.id)
+            raise errors.StorageFull() from exc
+        log.exception("finishing upload %s failed; a retry finishes it", upload.id)
+        raise errors.UploadNotFinished() from exc
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("finishing upload %s failed; a retry finishes it", upload.id)
+        raise errors.UploadNotFinished() from exc
 
 
 def _touch(upload: Upload) -> datetime:
@@ -440,11 +525,14 @@ def _complete(upload: Upload, media: Media, sha256: str | None = None) -> None:
     # Objects loaded before the upload streamed may be stale (another request may
     # have received this media item meanwhile); accept_file must see the rows as now.
     db.session.expire_all()
-    accept_file(media.id, store, staged)
+    try:
+        accept_file(media.id, store, staged)
+    finally:
+        store.discard(staged)  # the staged copy (a link or a spool file), whatever happened
     db.session.execute(
         sa.update(Upload).where(Upload.id == upload.id).values(completed_at=utcnow())
     )
     db.session.commit()
-    # The bytes are evidence now (on disk the partial file was renamed to its blob; in
-    # a bucket they were copied): the upload's pieces go.
+    # The bytes are evidence now (on disk a link of the partial file became its blob;
+    # in a bucket they were copied): the upload's partial file or pieces go.
     store.remove_partial(upload.id)
