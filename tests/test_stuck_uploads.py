@@ -179,9 +179,7 @@ def evidence_of(tus: Tus, rid: str, media: MediaFile) -> dict:
 
 @pytest.mark.parametrize("retry", ["HEAD", "PATCH"])
 @pytest.mark.parametrize(("fault", "status"), FAULTS, ids=[f.__name__ for f, _ in FAULTS])
-def test_a_failed_completion_is_finished_by_the_next_head_or_patch(
-    app, tus, fault, status, retry
-):
+def test_a_failed_completion_is_finished_by_the_next_head_or_patch(app, tus, fault, status, retry):
     rid, url, media = stuck_upload(app, tus, fault, status)
     assert evidence_of(tus, rid, media)["received"] is False
 

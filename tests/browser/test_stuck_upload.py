@@ -27,6 +27,7 @@ SIZE = 300_000
 
 def fail_finishing(mp: pytest.MonkeyPatch, server: str) -> None:
     if server == "answers_503":
+
         def stage_partial(self, *args, **kw):
             raise RuntimeError("node killed before verify")
 
