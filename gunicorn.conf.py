@@ -48,6 +48,7 @@ accesslog = "-"
 
 def post_worker_init(worker):
     from server.services.districts import current_index
+    from server.services.upload_expiry import sweep_spool
 
     app = worker.wsgi
     try:
@@ -55,3 +56,10 @@ def post_worker_init(worker):
             current_index()
     except Exception:  # e.g. migrations not applied yet: the first report builds it
         logging.getLogger("gunicorn.error").exception("routing index not built at start")
+    # Spool files of requests that died with a killed worker or node: each node cleans
+    # its own when a worker starts, not only when `uploads expire` runs there.
+    try:
+        with app.app_context():
+            sweep_spool()
+    except Exception:
+        logging.getLogger("gunicorn.error").exception("spool not swept at start")

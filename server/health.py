@@ -4,7 +4,8 @@
   so a slow database never gets a healthy node killed. ``200 {"status": "ok"}``.
 - ``GET /readyz``: readiness. A trivial query on the database (``SELECT 1``) and a cheap
   call on the evidence store (``head_bucket`` on S3; on a folder: it exists and is
-  writable). ``200 {"database": "ok", "storage": "ok"}``, or ``503``
+  writable), and the free space of ``MEDIA_ROOT`` (at least ``MEDIA_MIN_FREE_MB``).
+  ``200 {"database": "ok", "storage": "ok", "disk": "ok"}``, or ``503``
   problem+json naming what is down, in Vietnamese and English, with ``Retry-After``.
   A proxy takes a node out of rotation on 503 (HAProxy ``option httpchk GET /readyz``).
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +27,7 @@ from flask import Blueprint, Response, current_app, json, request
 
 from .extensions import db
 from .settings import current_settings
+from .storage import free_bytes
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +37,9 @@ RETRY_AFTER_SECONDS = 10
 COMPONENTS = {
     "database": ("cơ sở dữ liệu", "the database"),
     "storage": ("kho lưu trữ bằng chứng", "the evidence store"),
+    "disk": ("dung lượng trống của thư mục dữ liệu", "free space of the data folder"),
 }
+MIB = 1024 * 1024
 
 
 def check_database() -> None:
@@ -56,6 +61,25 @@ def check_storage() -> None:
             raise OSError("evidence folder missing or not writable")
         return
     _probe_client(store).head_bucket(Bucket=store.bucket)  # type: ignore[union-attr]
+
+
+def media_folder() -> Path:
+    """The node's own folder: the evidence on a folder store, the spool with a bucket."""
+    from .services.evidence import media_store
+
+    store = media_store()
+    return store.root if store.is_local else store.work_dir  # type: ignore[union-attr]
+
+
+def check_disk() -> None:
+    """MEDIA_ROOT keeps ``MEDIA_MIN_FREE_MB`` free; raises when it does not (a full disk
+    answers uploads 507, and a node with a full spool cannot finish any upload)."""
+    minimum = current_settings().media_min_free_mb * MIB
+    folder = media_folder()
+    if minimum <= 0 or not folder.is_dir():  # a missing folder is the storage check's
+        return
+    if free_bytes(folder) < minimum:
+        raise OSError("less free space than MEDIA_MIN_FREE_MB")
 
 
 def _probe_client(store: Any) -> Any:
@@ -86,7 +110,7 @@ def _probe_client(store: Any) -> Any:
     return cached[1]
 
 
-CHECKS = {"database": check_database, "storage": check_storage}
+CHECKS = {"database": check_database, "storage": check_storage, "disk": check_disk}
 
 
 def readiness() -> dict[str, str]:

@@ -102,6 +102,10 @@ class Settings:
     max_json_bytes: int = 64 * 1024
     # Cap on the space evidence may use, in bytes (past it uploads get 507); 0: none.
     media_quota_bytes: int = 0
+    # Free space MEDIA_ROOT must keep (evidence on a folder; with a bucket the spool a
+    # completed upload is read back into), in MiB: below it /readyz answers 503 ("disk")
+    # and doctor errs. 0: not checked.
+    media_min_free_mb: int = 512
 
     # -- plausibility flags (kept on the report for reviewers) ------------------------
     # A photo's EXIF time further than this from captured_at is flagged.

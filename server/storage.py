@@ -18,8 +18,10 @@ import ctypes
 import errno
 import hashlib
 import os
+import stat
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -58,6 +60,30 @@ class Staged:
     size: int
     sha256: str
     head: bytes  # the first bytes, for content sniffing
+
+
+def free_bytes(path: str | os.PathLike) -> int:
+    """Bytes free for an unprivileged writer on the filesystem of ``path``."""
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+def sweep_spool(tmp_dir: Path, idle_seconds: float, now: float | None = None) -> int:
+    """Remove files of ``tmp_dir`` not modified for ``idle_seconds``: the spool of
+    requests that died with their process. A live request writes its spool file as it
+    goes (a completed upload's link is touched when made), so it is younger. The count
+    removed."""
+    cutoff = (time.time() if now is None else now) - idle_seconds
+    removed = 0
+    for path in tmp_dir.iterdir():
+        try:
+            st = path.lstat()
+        except FileNotFoundError:
+            continue
+        if stat.S_ISREG(st.st_mode) and st.st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _fsync_dir(path: Path) -> None:
@@ -347,6 +373,7 @@ class MediaStore:
                 raise StorageFull() from exc
             raise
         try:
+            os.utime(link)  # a fresh spool file: not swept while it is finished
             if sha256 is None:
                 size, sha256, head = self.hash_file(link)
             else:

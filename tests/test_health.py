@@ -16,7 +16,7 @@ from tests.conftest import _test_config
 def test_ready_when_the_database_and_the_store_answer(client):
     resp = client.get("/readyz")
     assert resp.status_code == 200
-    assert resp.get_json() == {"database": "ok", "storage": "ok"}
+    assert resp.get_json() == {"database": "ok", "storage": "ok", "disk": "ok"}
     assert resp.headers["Cache-Control"] == "no-store"
 
 

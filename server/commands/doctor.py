@@ -25,6 +25,7 @@ from flask.cli import with_appcontext
 
 from ..extensions import db
 from ..settings import Settings, current_settings
+from ..storage import free_bytes
 
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "default", "test", "roadwatch"}
 DEFAULT_VAPID_SUBJECT = Settings.vapid_subject
@@ -197,7 +198,17 @@ def check_media_root(r: Report, s: Settings) -> None:
             "bucket the spool and lock files",
         )
         return
-    r.ok("MEDIA_ROOT", "ghi được", "writable")
+    minimum = s.media_min_free_mb
+    free = free_bytes(root) // (1024 * 1024)
+    if minimum > 0 and free < minimum:
+        r.error(
+            "MEDIA_MIN_FREE_MB",
+            f"MEDIA_ROOT chỉ còn {free} MiB trống (cần ít nhất {minimum} MiB)",
+            f"MEDIA_ROOT has {free} MiB free, less than {minimum} MiB: uploads get 507 "
+            "and /readyz answers 503 until space is freed",
+        )
+        return
+    r.ok("MEDIA_ROOT", f"ghi được, còn {free} MiB trống", f"writable, {free} MiB free")
 
 
 def _generated(s: Settings, name: str, value: str | None) -> bool:

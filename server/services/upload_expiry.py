@@ -1,8 +1,8 @@
 """The sweep of resumable uploads (``flask --app wsgi uploads expire``, from cron).
 
 Expired incomplete uploads go with their partial files (in a bucket: their pieces);
-partial files with no upload row and files in ``MEDIA_ROOT/tmp`` left by a direct PUT
-that died are swept too, and in a bucket multipart uploads left open past the expiry.
+partial files with no upload row and spool files in ``MEDIA_ROOT/tmp`` left by a
+request that died are swept too, and in a bucket multipart uploads left open past the expiry.
 Received evidence is never touched, and an upload being written right now is skipped.
 """
 
@@ -16,16 +16,32 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .. import storage
 from ..extensions import db
 from ..models import utcnow
 from ..models.uploads import Upload
+from ..settings import current_settings
 from ..storage_backends import Store
 from .evidence import media_store
 from .upload_locks import Busy, Gone, locked
 from .uploads import expiry_period
 
-# Files in MEDIA_ROOT/tmp belong to a single direct PUT; one older than this is litter.
-STALE_TMP_AGE = timedelta(days=1)
+# Files in MEDIA_ROOT/tmp (spool) belong to one running request, which writes (or
+# links) them as it goes; one untouched for this long was left by a process that died.
+MIN_SPOOL_IDLE = timedelta(minutes=10)
+
+
+def spool_idle() -> timedelta:
+    """How long a spool file may sit untouched before it is litter: ten minutes, or
+    twice the body idle timeout if that is longer."""
+    idle = timedelta(seconds=2 * current_settings().body_idle_timeout_seconds)
+    return max(MIN_SPOOL_IDLE, idle)
+
+
+def sweep_spool(now: float | None = None) -> int:
+    """Remove this node's spool files left by requests that died (a killed worker or
+    node): run when a worker starts (gunicorn.conf.py) and by ``uploads expire``."""
+    return storage.sweep_spool(media_store().tmp_dir, spool_idle().total_seconds(), now)
 
 
 @dataclass(frozen=True)
@@ -40,7 +56,7 @@ def expire(now: datetime | None = None) -> ExpiryResult:
 
     Also removes partial files with no upload row that are older than the expiry
     period (a crash between creating the file and its row), and files in
-    ``MEDIA_ROOT/tmp`` older than a day (a direct PUT that died). An upload that a
+    ``MEDIA_ROOT/tmp`` untouched for :func:`spool_idle` (a request that died). An upload that a
     request is writing right now is skipped.
     """
     now = now or utcnow()
@@ -61,10 +77,7 @@ def expire(now: datetime | None = None) -> ExpiryResult:
             if _remove_if_expired(upload_id, now, store):
                 expired += 1
     orphans = _sweep_orphans(store, now.timestamp() - expiry_period().total_seconds())
-    stale = 0
-    for path in _old_files(store.tmp_dir, now.timestamp() - STALE_TMP_AGE.total_seconds()):
-        path.unlink(missing_ok=True)
-        stale += 1
+    stale = sweep_spool(now.timestamp())
     return ExpiryResult(expired, orphans, stale)
 
 
