@@ -44,6 +44,12 @@ keepalive = 10
 # worker; a long upload is not one: its greenlet waits and the worker goes on).
 timeout = 600
 accesslog = "-"
+# gunicorn never believes X-Forwarded-Proto (or X-Forwarded-*) itself: by default it
+# trusted them from 127.0.0.1, so a local client could claim HTTPS even with
+# TRUSTED_PROXY_HOPS=0. The app decides, with ProxyFix, through exactly
+# TRUSTED_PROXY_HOPS proxies (server/__init__.py).
+forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
 
 
 def post_worker_init(worker):

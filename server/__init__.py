@@ -53,9 +53,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ping_idle_connections(db.engine)
         _tune_sqlite(db.engine, settings.sqlite_busy_timeout_ms)
 
-    from . import problems
+    from . import problems, query_guard
 
     problems.init_app(app)
+    query_guard.init_app(app)
 
     from .api import bp as api_bp
 

@@ -106,6 +106,11 @@ def _after(response: Response) -> Response:
             # The page's language and its user come from cookies (rw_lang, the session),
             # never from Accept-Language; the pages are no-store as well.
             response.vary.add("Cookie")
+    elif response.mimetype == "text/html" and "Content-Security-Policy" not in response.headers:
+        # Any other page (Werkzeug's plain 404 or 405 page, an error page): the strict
+        # policy too, and no type sniffing.
+        response.headers["Content-Security-Policy"] = console_csp()
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = HSTS
     return response

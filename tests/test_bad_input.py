@@ -163,6 +163,13 @@ def _raw(api: Api, data: bytes | str, content_type: str = "application/json", pa
     )
 
 
+def _with_lone_surrogate(field: str) -> str:
+    """A report body whose ``field`` holds ``\\ud800`` (valid JSON, not Unicode text)."""
+    body = report_body()
+    body[field] = "MARK"
+    return json.dumps(body).replace("MARK", "30A\\ud800")
+
+
 BAD_REQUESTS: list[tuple[str, Callable[[Api], Any], int, str]] = [
     ("malformed json", lambda api: _raw(api, '{"violation": "RED_LIGHT",'), 400, "malformed_json"),
     ("json array", lambda api: _raw(api, "[1, 2, 3]"), 400, "json_object_required"),
@@ -247,6 +254,34 @@ BAD_REQUESTS: list[tuple[str, Callable[[Api], Any], int, str]] = [
         ),
         400,
         "json_too_deep",
+    ),
+    (
+        "a lone surrogate in the plate",
+        lambda api: _raw(api, _with_lone_surrogate("plate")),
+        400,
+        "malformed_json",
+    ),
+    (
+        "a lone surrogate in the note",
+        lambda api: _raw(api, _with_lone_surrogate("note")),
+        400,
+        "malformed_json",
+    ),
+    (
+        "a lone surrogate in a key",
+        lambda api: _raw(api, json.dumps(report_body())[:-1] + ', "\\udfff": 1}'),
+        400,
+        "malformed_json",
+    ),
+    (
+        "officer login with a lone surrogate in the username",
+        lambda api: api.client.post(
+            "/api/v1/officers/login",
+            data='{"username": "officer\\ud800", "password": "x"}',
+            headers={"Content-Type": "application/json"},
+        ),
+        400,
+        "malformed_json",
     ),
     (
         "changes with a bad cursor",

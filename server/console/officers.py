@@ -9,6 +9,7 @@ from marshmallow import ValidationError
 
 from sync.schemas import OfficerDeviceOutSchema, OfficerLoginSchema
 
+from ..api.body import require_unicode_text
 from ..api.operations import Reply, operation
 from ..auth import register_device
 from ..extensions import db
@@ -24,9 +25,11 @@ _login_in = OfficerLoginSchema()
 def _json_or_none() -> Any:
     """The JSON body, None when it is not JSON; too deep a body is a 400, not a 500."""
     try:
-        return request.get_json(silent=True)
+        body = request.get_json(silent=True)
     except RecursionError:
         raise ApiError("json_too_deep") from None
+    require_unicode_text(body)
+    return body
 
 
 @bp.post("/login")

@@ -53,8 +53,13 @@ def local_today() -> date:
     return (datetime.now(UTC) + LOCAL_OFFSET).date()
 
 
+# The years statistics can be asked about (a year earlier is compared too).
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
 def _year(value: str | None, default: int) -> int:
-    return int(value) if value and value.isdigit() and 2000 <= int(value) <= 2100 else default
+    ok = value and value.isdigit() and MIN_YEAR <= int(value) <= MAX_YEAR
+    return int(value) if ok else default  # type: ignore[arg-type]
 
 
 def _day(value: str | None) -> date | None:
@@ -91,6 +96,11 @@ def parse_query(user: User, args: MultiDict[str, str], today: date) -> StatsQuer
     """The query of the request; 400 only for a period that cannot be (backwards, too long)."""
     year = _year(args.get("year"), today.year)
     start, end = _day(args.get("from")), _day(args.get("to"))
+    for day in (start, end):
+        # Years far from ours (0001, 9999) cannot be compared with a year earlier or
+        # counted to the day after: a clear 400, never a 500 (issue 28).
+        if day is not None and not MIN_YEAR <= day.year <= MAX_YEAR:
+            abort(400)
     try:
         if start and end:
             period, kind = Period(start, end), "custom"

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     abort,
@@ -83,6 +84,17 @@ def queue() -> str:
     )
 
 
+def _queue_page_referred() -> str | None:
+    """The queue page (path and query) the request came from, when the Referer names
+    this server's queue; never another site (an open redirect) or another page."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.scheme not in ("http", "https") or referrer.netloc != request.host:
+        return None
+    if referrer.path != url_for("console.queue"):
+        return None
+    return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+
+
 @bp.route("/queue/reject", methods=["POST"])
 def bulk_reject() -> Response:
     """Reject the cases ticked in the queue with one reason; each ``case`` value is
@@ -92,7 +104,7 @@ def bulk_reject() -> Response:
     for value in request.form.getlist("case")[: review.MAX_BULK + 1]:
         case_id, _, count = value.partition(":")
         targets.append((case_for(user, case_id), _count(count)))
-    back = redirect(request.referrer or url_for("console.queue"))
+    back = redirect(_queue_page_referred() or url_for("console.queue"))
     try:
         done = review.bulk_reject(user, targets, request.form.get("reason_code") or None)
     except review.DecisionError as exc:

@@ -24,6 +24,7 @@ wait for a phone that is asleep (pywebpush's default of 0 would drop it).
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import logging
 import os
@@ -135,13 +136,29 @@ def _by_endpoint(endpoint: str) -> PushSubscription | None:
 
 
 def _store(
-    endpoint: str, p256dh: str, auth: str, lang: str, other_owner: str
+    endpoint: str,
+    p256dh: str,
+    auth: str,
+    lang: str,
+    other_owner: str,
+    owner: tuple[str, str],
 ) -> tuple[PushSubscription, bool]:
     """The subscription row of ``endpoint`` (added if new, not committed) with the browser's
     keys and language; True if new. If the other kind of owner holds it (``other_owner``,
-    ``"device_id"`` or ``"user_id"``), rolls back and raises :class:`EndpointTaken`."""
+    ``"device_id"`` or ``"user_id"``), rolls back and raises :class:`EndpointTaken`.
+
+    Moving a subscription from another owner of the same kind (``owner``: the column
+    and the new owner's id) needs proof that the caller holds the subscription: its
+    keys (``p256dh`` and the ``auth`` secret, which the browser never shows to anyone
+    but the push service's subscriber). Knowing the endpoint URL alone is not enough
+    to silence the device it belongs to (issue 28)."""
     sub = _by_endpoint(endpoint)
     if sub is not None and getattr(sub, other_owner) is not None:
+        db.session.rollback()
+        raise EndpointTaken()
+    column, owner_id = owner
+    current = getattr(sub, column) if sub is not None else None
+    if current is not None and current != owner_id and not _same_keys(sub, p256dh, auth):
         db.session.rollback()
         raise EndpointTaken()
     created = sub is None
@@ -153,13 +170,21 @@ def _store(
     return sub, created
 
 
+def _same_keys(sub: PushSubscription, p256dh: str, auth: str) -> bool:
+    """The subscription's keys, compared in constant time."""
+    same_key = hmac.compare_digest(sub.p256dh.encode(), p256dh.encode())
+    return hmac.compare_digest(sub.auth.encode(), auth.encode()) and same_key
+
+
 def subscribe(device: Device, endpoint: str, p256dh: str, auth: str, lang: str) -> bool:
     """Store (or refresh, or move to this device) a subscription; True if new.
 
-    A console user's subscription is not taken over by a device token
-    (:class:`EndpointTaken`).
+    A console user's subscription is not taken over by a device token, nor another
+    device's without its keys (:class:`EndpointTaken`).
     """
-    sub, created = _store(endpoint, p256dh, auth, lang, other_owner="user_id")
+    sub, created = _store(
+        endpoint, p256dh, auth, lang, other_owner="user_id", owner=("device_id", device.id)
+    )
     sub.device_id = device.id
     db.session.commit()
     return created
@@ -191,7 +216,9 @@ def subscribe_user(user: User, endpoint: str, p256dh: str, auth: str, lang: str)
     had_any = db.session.scalar(
         sa.select(PushSubscription.id).where(PushSubscription.user_id == user.id).limit(1)
     )
-    sub, created = _store(endpoint, p256dh, auth, lang, other_owner="device_id")
+    sub, created = _store(
+        endpoint, p256dh, auth, lang, other_owner="device_id", owner=("user_id", user.id)
+    )
     sub.user_id = user.id
     now = sub.updated_at
     cursor = db.session.get(DigestCursor, user.id)
