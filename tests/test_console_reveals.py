@@ -1,7 +1,8 @@
 """The reveal log and the reveal control in the console.
 
-A province's supervisor reads the reveal log of their own province (reveals of reports
-whose case is in one of its districts), an administrator all of it, a reviewer none. The
+A province's supervisor reads the reveal log of their own province (reveals made there,
+and without who or why earlier reveals made elsewhere of its cases), an administrator
+all of it, a reviewer none. The
 case page offers the reveal only on reports that name someone. Every test runs on
 SQLite and on PostgreSQL.
 """
@@ -84,16 +85,6 @@ def test_reviewers_may_not_read_the_reveal_log(app: Flask, revealed: World, user
     assert _log(app, username)[0] == 403
 
 
-def test_the_log_follows_the_case_when_it_moves_to_another_province(
-    app: Flask, revealed: World
-) -> None:
-    admin = session_for(app, "admin")
-    resp = post(admin, f"/console/cases/{revealed.cases['A']}/forward", {"to_district": "024"})
-    assert resp.status_code == 302
-    assert revealed.reports["a1"][:8] not in _log(app, "sup_hn")[1]
-    assert revealed.reports["a1"][:8] in _log(app, "sup_hg")[1]
-
-
 NAV_LINK = re.compile(r'<nav[^>]*>.*?href="/console/reveals".*?</nav>', re.S)
 
 
@@ -147,3 +138,39 @@ def test_the_reveal_control_is_only_on_reports_that_name_someone(
     links = re.findall(r'<a class="reveal-link" href="([^"]+)"', page)
     assert links == [f"/console/reports/{named}/reveal"]
     assert f'id="r-{anonymous}"' in page  # the anonymous report is shown, without the control
+
+
+def test_a_reveal_stays_in_the_log_of_the_province_where_it_was_made_after_a_forward(
+    app: Flask, revealed: World
+) -> None:
+    """Hà Nội revealed a1's informant, then case A was forwarded to Hà Giang: the reveal
+    stays in Hà Nội's log with who and why; Hà Giang sees that an earlier reveal
+    happened, not its reason nor who made it (issue 28)."""
+    resp = post(
+        session_for(app, "rev_a"),
+        f"/console/cases/{revealed.cases['A']}/forward",
+        {"to_district": "024", "note": "sai địa bàn"},
+    )
+    assert resp.status_code == 302
+    a1 = revealed.reports["a1"][:8]
+
+    _, hanoi = _log(app, "sup_hn")
+    row = _row(hanoi, a1)
+    assert REASON in row and "Supervisor HN" in row
+
+    _, hagiang = _log(app, "sup_hg")
+    row = _row(hagiang, a1)
+    assert 'class="elsewhere"' in row
+    assert REASON not in row
+    assert "Supervisor HN" not in hagiang and "sup_hn" not in hagiang
+    assert REASON in _row(hagiang, revealed.reports["c1"][:8])  # its own reveal, in full
+
+    _, everything = _log(app, "admin")
+    assert REASON in _row(everything, a1) and "Supervisor HN" in _row(everything, a1)
+
+
+def _row(page: str, report_prefix: str) -> str:
+    log = page[page.index('id="reveal-log"') :]
+    rows = [r for r in log.split("<tr")[1:] if report_prefix in r]
+    assert len(rows) == 1, rows
+    return rows[0]

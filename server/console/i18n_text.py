@@ -224,8 +224,15 @@ TEXT: dict[str, Pair] = {
     "reveals.title": ("Nhật ký tiết lộ", "Reveal log"),
     "reveals.heading": ("Nhật ký tiết lộ danh tính", "Identity reveal log"),
     "reveals.scope": (
-        "Các lần tiết lộ danh tính trong vụ việc thuộc tỉnh của bạn.",
-        "Reveals of reports in the cases of your province.",
+        "Các lần tiết lộ danh tính do tỉnh của bạn thực hiện, và các lần tiết lộ trước "
+        "đó ở tỉnh khác của vụ việc nay thuộc tỉnh của bạn (không kèm lý do).",
+        "Reveals made in your province, and earlier reveals made elsewhere of cases now "
+        "in your province (without their reason).",
+    ),
+    "reveals.elsewhere_who": ("Đơn vị ở tỉnh/thành khác", "A unit in another province"),
+    "reveals.elsewhere_why": (
+        "Đã có một lần tiết lộ trước khi vụ việc được chuyển đến; lý do do đơn vị đó lưu giữ.",
+        "Revealed before the case was forwarded here; the reason stays with that unit.",
     ),
     # audit
     "audit.title": ("Nhật ký thao tác", "Audit log"),

@@ -35,3 +35,6 @@ class IdentityReveal(db.Model):
     report_id: Mapped[str] = mapped_column(sa.ForeignKey("reports.id"), index=True)
     reason: Mapped[str] = mapped_column(sa.Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The case's district when the reveal was made: the reveal stays in that province's
+    # log after the case is forwarded (migration 0018).
+    district_code: Mapped[str | None] = mapped_column(sa.String(16), index=True)

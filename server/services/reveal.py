@@ -10,7 +10,7 @@ supervisors that of their province (:func:`reveal_log`); nothing here logs the i
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -58,20 +58,40 @@ def reveal_identity(user: User, report: Report, reason: str | None) -> dict[str,
     if ciphertext is None:
         raise RevealError("no_identity")
     db.session.add(
-        IdentityReveal(actor_id=user.id, report_id=report.id, reason=reason, at=utcnow())
+        IdentityReveal(
+            actor_id=user.id,
+            report_id=report.id,
+            reason=reason,
+            at=utcnow(),
+            district_code=case.district_code,
+        )
     )
     audit(user, "identity_revealed", case_id=case.id, report_id=report.id)
     db.session.commit()
     return decrypt_identity(ciphertext)
 
 
+@dataclass(frozen=True)
+class RevealEntry:
+    """A line of the reveal log. ``own``: made in the reader's province (or the reader
+    is an administrator): who and why are shown. Otherwise the reveal was made in
+    another province before the case came here: only that it happened, and when."""
+
+    reveal: IdentityReveal
+    username: str | None
+    display_name: str | None
+    own: bool
+
+
 def recent_reveals(
     district_codes: Collection[str] | None = None, limit: int = LOG_LIMIT
-) -> list[sa.Row[Any]]:
-    """The latest reveals, newest first, as (reveal, username, display name) rows.
+) -> list[RevealEntry]:
+    """The latest reveals, newest first.
 
-    With ``district_codes``, only reveals of reports whose case is now in one of those
-    districts (a supervisor's province); None means every reveal (an administrator).
+    With ``district_codes`` (a supervisor's province): the reveals made there, whatever
+    became of their cases (a forwarded case's reveal stays where it was made), and,
+    without who or why, earlier reveals made elsewhere of reports whose case is now
+    there. None means every reveal in full (an administrator).
     """
     query = (
         sa.select(IdentityReveal, User.username, User.display_name)
@@ -79,18 +99,25 @@ def recent_reveals(
         .order_by(IdentityReveal.id.desc())
         .limit(limit)
     )
-    if district_codes is not None:
-        query = (
-            query.join(Report, Report.id == IdentityReveal.report_id)
-            .join(Case, Case.id == Report.case_id)
-            .where(Case.district_code.in_(sorted(district_codes)))
-        )
-    return list(db.session.execute(query).all())
+    if district_codes is None:
+        return [RevealEntry(r, u, n, True) for r, u, n in db.session.execute(query).all()]
+    codes = sorted(district_codes)
+    query = (
+        query.outerjoin(Report, Report.id == IdentityReveal.report_id)
+        .outerjoin(Case, Case.id == Report.case_id)
+        .where(sa.or_(IdentityReveal.district_code.in_(codes), Case.district_code.in_(codes)))
+    )
+    entries = []
+    for reveal, username, name in db.session.execute(query).all():
+        own = reveal.district_code in district_codes
+        entries.append(RevealEntry(reveal, username if own else None, name if own else None, own))
+    return entries
 
 
-def reveal_log(user: User, limit: int = LOG_LIMIT) -> list[sa.Row[Any]]:
-    """The reveals ``user`` may read: all for an administrator, those of the cases in
-    their province for a supervisor, none for anyone else."""
+def reveal_log(user: User, limit: int = LOG_LIMIT) -> list[RevealEntry]:
+    """The reveals ``user`` may read: all for an administrator, those made in their
+    province (and, without who or why, earlier ones of its cases) for a supervisor,
+    none for anyone else."""
     if user.role not in ("admin", "supervisor"):
         return []
     return recent_reveals(districts_of(user), limit)
