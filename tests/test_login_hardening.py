@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 
 from server import create_app
 from server.extensions import db
+from server.models import AuditLog
 from server.models.accounts import LoginFailure
 from server.services import accounts
 from server.settings import Settings
@@ -209,3 +210,44 @@ def test_backoff_is_capped_at_the_window() -> None:
     n = accounts.MAX_FAILURES + 30
     capped = min(accounts.FAILURE_WINDOW, accounts.BACKOFF_START * 2 ** (n - accounts.MAX_FAILURES))
     assert capped == accounts.FAILURE_WINDOW == timedelta(minutes=15)
+
+
+def test_guessing_one_account_from_many_addresses_is_slowed_not_the_owner_at_home(
+    app: Flask,
+) -> None:
+    """Issue 28: N addresses got about 9 guesses each per window on one username. Past
+    MAX_ACCOUNT_FAILURES across addresses, a new address waits for the account's
+    backoff; the owner at a place they signed in from before gets in; admins are told
+    once, in the audit log."""
+    _users(app, "rev")
+    assert _login(app.test_client(), "rev", PASSWORD, USER_AT_HOME).status_code == 302
+    botnet = [f"198.51.100.{i}" for i in range(1, accounts.MAX_ACCOUNT_FAILURES + 1)]
+    for addr in botnet:  # one wrong guess each: every per-address limit is far away
+        assert _login(app.test_client(), "rev", "guess", addr).status_code == 401
+    fresh = _login(app.test_client(), "rev", PASSWORD, "192.0.2.77")  # never seen before
+    assert fresh.status_code == 429
+    assert 0 < int(fresh.headers["Retry-After"]) <= 60
+    # Even the right password waits there (a guess is a guess); at home it works.
+    assert _login(app.test_client(), "rev", PASSWORD, USER_AT_HOME).status_code == 302
+    with app.app_context():
+        told = db.session.scalars(
+            sa.select(AuditLog).where(AuditLog.action == "login_guessing")
+        ).all()
+        assert [a.detail for a in told] == ["rev"]
+        # A minute later the next guess from a new address is allowed again (slowed).
+        _age_failures(accounts.ACCOUNT_BACKOFF + timedelta(seconds=1))
+    assert _login(app.test_client(), "rev", "guess", "192.0.2.78").status_code == 401
+    assert _login(app.test_client(), "rev", "guess", "192.0.2.79").status_code == 429
+
+
+def test_the_admins_audit_log_names_the_guessing_in_words(app: Flask, runner) -> None:
+    _users(app, "rev")
+    with app.app_context():
+        accounts.create_user("boss", PASSWORD, "admin")
+    for i in range(accounts.MAX_ACCOUNT_FAILURES):
+        _login(app.test_client(), "rev", "guess", f"198.51.100.{i + 1}")
+    admin = app.test_client()
+    assert _login(admin, "boss", PASSWORD).status_code == 302
+    page = admin.get("/console/audit").get_data(as_text=True)
+    assert "Đoán mật khẩu từ nhiều địa chỉ" in page
+    assert "from:" not in page  # a login's address digest is never shown

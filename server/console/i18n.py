@@ -167,7 +167,7 @@ def event_line(
 
 def audit_detail(action: str, detail: str | None, lang: str | None = None) -> str:
     """The detail of an audit entry in words (reason labels, short case ids, role names)."""
-    if not detail:
+    if not detail or action == "login":  # a login's detail is a keyed digest, no words
         return ""
     if action in ("case_reject", "case_needs_info"):
         return label(detail, "reason", lang)

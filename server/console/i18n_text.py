@@ -575,6 +575,10 @@ LABELS: dict[str, dict[str, Pair]] = {
         "password_set": ("Đặt mật khẩu", "Password set"),
         "user_deactivated": ("Khoá tài khoản", "Account deactivated"),
         "login": ("Đăng nhập", "Signed in"),
+        "login_guessing": (
+            "Đoán mật khẩu từ nhiều địa chỉ: đăng nhập từ nơi mới bị làm chậm",
+            "Password guessing from many addresses: sign-ins from new places slowed",
+        ),
         "logout": ("Đăng xuất", "Signed out"),
         "case_verify": ("Xác minh vi phạm", "Violation verified"),
         "case_reject": ("Từ chối vụ việc", "Case rejected"),

@@ -43,6 +43,14 @@ MAX_FAILURES = 5
 MAX_ADDRESS_FAILURES = 20
 FAILURE_WINDOW = timedelta(minutes=15)
 BACKOFF_START = timedelta(minutes=1)
+# Per account, across addresses (many addresses guessing one username, issue 28): past
+# MAX_ACCOUNT_FAILURES failures in the window, a try from an address the user never
+# signed in from waits ACCOUNT_BACKOFF after the account's last failure (about one
+# guess a minute for the whole botnet); from a place the user signed in from before,
+# only the per-address limits apply, so the owner is not locked out. The first time in
+# a window, administrators are told (an audit entry, "login_guessing").
+MAX_ACCOUNT_FAILURES = 30
+ACCOUNT_BACKOFF = timedelta(minutes=1)
 
 
 class AccountError(ValueError):
@@ -162,8 +170,67 @@ def login_wait(username: str, ip: str) -> timedelta | None:
     ).one()
     if address_count >= MAX_ADDRESS_FAILURES and address_first is not None:
         waits.append(address_first + FAILURE_WINDOW - now)
+    account_count, account_last = db.session.execute(
+        sa.select(sa.func.count(), sa.func.max(LoginFailure.at)).where(
+            LoginFailure.username == username[:64], LoginFailure.at >= since
+        )
+    ).one()
+    if (
+        account_count >= MAX_ACCOUNT_FAILURES
+        and account_last is not None
+        and not _signed_in_from(username, ip)
+    ):
+        waits.append(account_last + ACCOUNT_BACKOFF - now)
     wait = max(waits, default=timedelta(0))
     return wait if wait > timedelta(0) else None
+
+
+def address_tag(ip: str) -> str:
+    """A keyed digest of a client address: recognises a place a user signed in from
+    without keeping the address."""
+    key = current_settings().secret_key.encode()
+    return "from:" + hmac.new(key, ip[:64].encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def _signed_in_from(username: str, ip: str) -> bool:
+    """True when the user has signed in from this address before (audit "login")."""
+    user = get_by_username(username)
+    if user is None:
+        return False
+    found = db.session.scalar(
+        sa.select(AuditLog.id)
+        .where(
+            AuditLog.actor_id == user.id,
+            AuditLog.action == "login",
+            AuditLog.detail == address_tag(ip),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def _tell_admins_of_guessing(username: str, user: User | None) -> None:
+    """An audit entry (the admins' audit log) when failures of one account across
+    addresses reach MAX_ACCOUNT_FAILURES in the window; once per window."""
+    since = utcnow() - FAILURE_WINDOW
+    count = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            LoginFailure.username == username[:64], LoginFailure.at >= since
+        )
+    )
+    if count != MAX_ACCOUNT_FAILURES:
+        return
+    told = db.session.scalar(
+        sa.select(AuditLog.id)
+        .where(
+            AuditLog.action == "login_guessing",
+            AuditLog.detail == username[:64],
+            AuditLog.at >= since,
+        )
+        .limit(1)
+    )
+    if told is None:
+        audit(user, "login_guessing", detail=username[:64])
 
 
 def authenticate(username: str, password: str, ip: str) -> User | None:
@@ -181,6 +248,8 @@ def authenticate(username: str, password: str, ip: str) -> User | None:
         ok = False
     if not ok or user is None or not user.active:
         db.session.add(LoginFailure(username=username[:64], ip=ip[:64], at=utcnow()))
+        db.session.flush()
+        _tell_admins_of_guessing(username, user)
         db.session.commit()
         return None
     if _hasher.check_needs_rehash(user.password_hash):
@@ -190,7 +259,7 @@ def authenticate(username: str, password: str, ip: str) -> User | None:
             LoginFailure.username == username[:64], LoginFailure.ip == ip[:64]
         )
     )
-    audit(user, "login")
+    audit(user, "login", detail=address_tag(ip))
     db.session.commit()
     return user
 
