@@ -52,6 +52,9 @@ class Settings:
     database_url: str | None = None
     # Where evidence files are stored (content-addressed); None: media/ in the instance folder.
     media_root: str | None = None
+    # The server's checkpoint signing keys and its signed checkpoints of the custody chain
+    # (server/services/checkpoints.py); None: checkpoints/ in the instance folder.
+    checkpoint_dir: str | None = None
     # The evidence store: None or file:///path (a folder; None: MEDIA_ROOT), or
     # s3://bucket[/prefix] (S3-compatible object storage; MEDIA_ROOT then holds only
     # local spool and lock files).
