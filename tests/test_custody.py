@@ -599,3 +599,85 @@ def test_the_public_keys_are_at_a_well_known_url(app: Flask, client: FlaskClient
         "spki": __import__("base64").b64encode(checkpoints.spki(key.public_key())).decode(),
         "current": True,
     }
+
+
+# ------------------------------------------------------------------ reconciliation
+
+
+@pytest.fixture
+def decided(app: Flask, world: World) -> str:
+    """Case A3 rejected by a reviewer: status events, a decision, its chain entries."""
+    from server.models import Case, User
+
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.username == "rev_a"))
+        review.decide(
+            user, db.session.get(Case, world.cases["A3"]), "reject",
+            reason_code="duplicate", confirm_count=1,
+        )  # fmt: skip
+    return world.cases["A3"]
+
+
+BEHIND_THE_CHAINS_BACK = {
+    "verdict changed": (
+        "UPDATE status_events SET status = 'verified' WHERE seq = "
+        "(SELECT max(seq) FROM status_events WHERE status = 'rejected')",
+        "status_events",
+        "says 'verified', the chain says 'rejected'",
+    ),
+    "event added": (
+        "INSERT INTO status_events (report_id, status, actor, created_at) "
+        "SELECT report_id, 'verified', 'system', created_at FROM status_events "
+        "WHERE status = 'rejected'",
+        "status_events",
+        "the chain says 'nothing'",
+    ),
+    "report status changed": (
+        "UPDATE reports SET status = 'verified' WHERE status = 'rejected'",
+        "reports",
+        "its last chain entry says 'rejected'",
+    ),
+    "decision's reason changed": (
+        "UPDATE decisions SET reason_code = 'not_a_violation' WHERE kind = 'reject'",
+        "decisions",
+        "case_reject 'not_a_violation' without a chain entry",
+    ),
+    "decision deleted": (
+        "DELETE FROM decisions WHERE kind = 'reject'",
+        "decisions",
+        "case_reject 'duplicate' without a decision",
+    ),
+    "received file's hash changed": (
+        "UPDATE media SET sha256 = :zeros WHERE received_at IS NOT NULL",
+        "media",
+        "SHA-256 or size differs from its chain entry",
+    ),
+    "received file unmarked": (
+        "UPDATE media SET received_at = NULL WHERE received_at IS NOT NULL",
+        "media",
+        "a receipt in the chain, no received file",
+    ),
+}
+
+
+def test_verify_reconciles_an_untouched_database(app: Flask, decided: str) -> None:
+    result = _cli(app, "verify")
+    assert result.exit_code == 0 and "MISMATCH" not in result.output, result.output
+
+
+@pytest.mark.parametrize("edit", list(BEHIND_THE_CHAINS_BACK))
+def test_a_table_edited_behind_the_chains_back_is_named(
+    app: Flask, decided: str, edit: str
+) -> None:
+    statement, table, words = BEHIND_THE_CHAINS_BACK[edit]
+    with app.app_context():
+        done = db.session.execute(sa.text(statement), {"zeros": "0" * 64})
+        assert done.rowcount >= 1
+        db.session.commit()
+    result = _cli(app, "verify")
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("MISMATCH")]
+    assert any(line.startswith(f"MISMATCH: {table} ") and words in line for line in lines), (
+        result.output
+    )
+    assert "the chain is intact" in result.output

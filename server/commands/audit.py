@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from ..services import checkpoints, custody
+from ..services import checkpoints, custody, reconcile
 
 cli = AppGroup("audit", help="The evidence custody trail: verify the chain, print its head.")
 
@@ -39,8 +39,9 @@ def verify_command(anchor: str | None) -> None:
     """Walk the chain from its first entry; name the first entry that does not match.
 
     The chain is also checked against the newest signed checkpoint the server keeps (its
-    entry must still be there with that hash). Exits 0 and prints OK with the head, or
-    prints the entry and exits 1.
+    entry must still be there with that hash), then the live tables against the chain
+    (status events, decisions, received files: server/services/reconcile.py). Exits 0 and
+    prints OK with the head, or prints what differs and exits 1.
     """
     try:
         wanted = custody.parse_anchor(anchor) if anchor else None
@@ -53,6 +54,16 @@ def verify_command(anchor: str | None) -> None:
         click.echo(f"signed checkpoint {mark} of {signed.body['at']} (key {signed.key_id[:16]})")
     verdict = custody.verify(wanted, mark)
     if verdict.broken is None:
+        mismatches = reconcile.reconcile()
+        for mismatch in mismatches:
+            click.echo(f"MISMATCH: {mismatch}", err=True)
+        if mismatches:
+            click.echo(
+                f"FAILED: the chain is intact ({verdict.entries} entries, head "
+                f"{verdict.head}) but {len(mismatches)} table row(s) differ from it",
+                err=True,
+            )
+            raise SystemExit(1)
         click.echo(f"OK: {verdict.entries} entries, head {verdict.head}")
         return
     broken = verdict.broken

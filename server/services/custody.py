@@ -84,6 +84,12 @@ _SUBJECT_HEAD = (
     .order_by(_CHAIN.c.seq.desc())
     .limit(1)
 )
+_HEAD_SUB = _HEAD.subquery()
+_HEAD_AND_SUBJECT = sa.select(
+    sa.select(_HEAD_SUB.c.seq).scalar_subquery().label("seq"),
+    sa.select(_HEAD_SUB.c.hash).scalar_subquery().label("hash"),
+    _SUBJECT_HEAD.scalar_subquery().label("link"),
+)
 VERIFY_BATCH = 1000
 _ANCHOR = re.compile(r"([0-9]{1,18}):([0-9a-f]{64})")
 
@@ -174,11 +180,15 @@ def append(
     if not locked:
         lock_chain()
     conn = db.session.connection()
-    last = conn.execute(_HEAD).first()
+    if subject is None:
+        last = conn.execute(_HEAD).first()
+        link: str | None = None
+    else:  # the chain's head and the subject's last entry in one round trip
+        last = conn.execute(_HEAD_AND_SUBJECT, {"subject": subject}).first()
+        link = last.link or GENESIS
+        if last.seq is None:
+            last = None
     seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
-    link: str | None = None
-    if subject is not None:
-        link = conn.execute(_SUBJECT_HEAD, {"subject": subject}).scalar() or GENESIS
     at = utcnow()
     body = dict(content)
     digest = entry_hash(prev, seq, kind, subject, body, at, link, VERSION)
