@@ -181,6 +181,12 @@ class Settings:
     # The attribution shown under the tiles.
     map_tile_attribution: str = ""
 
+    # -- evidence -----------------------------------------------------------------------
+    # A PEM file of the certificates a C2PA signer must chain to (the C2PA trust list, or
+    # a unit's own CA) to count as a camera maker; None: no signer does ("signed by
+    # <name>, not on the trust list").
+    c2pa_trust_anchors: str | None = None
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings given in ``environ`` (default: the process environment); an

@@ -50,6 +50,7 @@ VERSION = 2
 C2PA_TEXT = {
     "none": "Không có",
     "signed": "Máy ảnh ký, chưa chỉnh sửa",
+    "untrusted": "Có chữ ký, người ký không thuộc danh sách tin cậy",
     "edited": "Đã chỉnh sửa",
     "invalid": "Không hợp lệ",
 }
@@ -157,7 +158,7 @@ def c2pa_text(provenance: str | None, detail: dict[str, Any] | None) -> str:
         return "Chưa kiểm tra"
     text = C2PA_TEXT.get(provenance, provenance)
     signer = (detail or {}).get("signer")
-    if provenance in ("signed", "edited") and signer and not (detail or {}).get("trusted"):
+    if provenance in ("untrusted", "edited") and signer and not (detail or {}).get("trusted"):
         return f"{text}; ký bởi {signer}, không thuộc danh sách tin cậy"
     return text
 
