@@ -433,6 +433,12 @@ def test_the_review_workbook_prints_the_chain_head(app: Flask, world: World) -> 
     assert values["Mã băm SHA-256 của mục cuối"] == last.hash
     assert values["Mã đối chiếu (SỐ:MÃ BĂM)"] == f"{last.seq}:{last.hash}"
     assert rows[0][0] == "BÁO CÁO TỔNG KẾT NĂM 2026"
+    from server.services import checkpoints
+
+    with app.app_context():  # the key that signs evidence packages, printed beside it
+        key_id, spki = checkpoints.public_current()
+    assert values["Mã khóa ký của máy chủ (Ed25519)"] == key_id
+    assert values["Khóa công khai của máy chủ (SPKI, base64)"] == spki
 
 
 # ------------------------------------------------------------------ trails (issue 27)

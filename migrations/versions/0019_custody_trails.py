@@ -10,7 +10,7 @@ order, on SQLite and PostgreSQL alike. ``ix_custody_chain_subject_seq`` finds a 
 last entry at append time.
 
 ``media.provenance`` widens to 16 characters for ``untrusted`` (a C2PA signer not on the
-configured trust list; PostgreSQL only: SQLite does not enforce a length).
+configured trust list).
 
 Revision ID: 0019
 Revises: 0016
@@ -38,9 +38,9 @@ def upgrade():
     )
     op.create_index("ix_custody_chain_subject_seq", "custody_chain", ["subject", "seq"])
     conn = op.get_bind()
-    if conn.dialect.name == 'postgresql':
-        op.alter_column(
-            'media', 'provenance', type_=sa.String(length=16), existing_type=sa.String(length=8)
+    with op.batch_alter_table("media") as batch:
+        batch.alter_column(
+            "provenance", type_=sa.String(length=16), existing_type=sa.String(length=8)
         )
     chain = sa.table(
         "custody_chain",
@@ -76,10 +76,10 @@ def upgrade():
 
 
 def downgrade():
-    if op.get_bind().dialect.name == 'postgresql':
-        op.execute("UPDATE media SET provenance = 'signed' WHERE provenance = 'untrusted'")
-        op.alter_column(
-            'media', 'provenance', type_=sa.String(length=8), existing_type=sa.String(length=16)
+    op.execute("UPDATE media SET provenance = 'signed' WHERE provenance = 'untrusted'")
+    with op.batch_alter_table("media") as batch:
+        batch.alter_column(
+            "provenance", type_=sa.String(length=8), existing_type=sa.String(length=16)
         )
     op.drop_index("ix_custody_chain_subject_seq", table_name="custody_chain")
     with op.batch_alter_table("custody_chain") as batch:

@@ -161,6 +161,12 @@ def public_keys(base: str | None = None) -> dict[str, Ed25519PublicKey]:
     return keys
 
 
+def public_current(base: str | None = None) -> tuple[str, str]:
+    """The current key as ``(key_id, SPKI DER in base64)`` (printed in the workbook)."""
+    key_id, key = current_key(base)
+    return key_id, base64.b64encode(spki(key.public_key())).decode()
+
+
 def published(base: str | None = None) -> dict[str, Any]:
     """The body of the well-known URL: every public key, which one is current."""
     current, _ = current_key(base)
