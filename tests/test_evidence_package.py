@@ -604,3 +604,32 @@ def test_the_cli_exports_a_case_by_id_or_by_a_report_code(
         assert problems == [] and [case.unsigned in n for n in notes] == [True], notes
     missing = runner.invoke(args=["evidence", "export", "no-such-case"])
     assert missing.exit_code != 0 and "no case" in missing.output
+
+
+# ------------------------------------------------------------------ a second verifier
+
+
+def test_an_independent_verifier_written_from_protocol_agrees_on_every_forgery(
+    app: Flask, case: Exported, tmp_path: Path
+) -> None:
+    """tests/independent_verifier.py (written from PROTOCOL §8 alone) and sync.verify give
+    the same verdict on the real package and on each forgery of the table, with the
+    published key and with the package's own."""
+    from tests import independent_verifier
+
+    published = _published(app, tmp_path)
+    keys = verify.load_server_keys(published)
+    real = _export(app, case.case_id)
+    packages = {"untouched": real}
+    for name, (tamper, _) in TAMPERS.items():
+        members = _members(_export(app, case.case_id))
+        manifest = json.loads(members["manifest.json"])
+        tamper(case, members, manifest)
+        packages[name] = _forge(members, manifest)
+    for name, package in packages.items():
+        for given in (keys, None):
+            args = ("--server-key", published) if given is not None else ()
+            code, printed = _verdict(tmp_path, package, *args)
+            theirs = independent_verifier.problems(package, given)
+            assert (code == 0) == (theirs == []), (name, given is not None, theirs, printed)
+    assert independent_verifier.problems(real, keys) == []
