@@ -103,6 +103,7 @@ def _with_instance_defaults(settings: Settings, instance: Path) -> Settings:
         instance_path=str(instance),
         database_url=settings.database_url or f"sqlite:///{instance / 'roadwatch.sqlite3'}",
         media_root=settings.media_root or str(instance / "media"),
+        checkpoint_dir=settings.checkpoint_dir or str(instance / "checkpoints"),
         secret_key=settings.secret_key or instance_secret_key(str(instance)),
         identity_key=settings.identity_key or instance_identity_key(str(instance)),
     )

@@ -9,19 +9,24 @@ the actions done to it (``c2pa.created`` by the camera; ``c2pa.edited``,
 
 * ``none``: no Content Credentials (most photos): normal, not suspicious.
 * ``signed``: camera-signed, unedited: the signature and the hash binding validate, the
-  only action is the capture (``c2pa.created``, from a camera source type or none given)
-  and there are no ingredients.
+  only action is the capture (``c2pa.created``, from a camera source type or none given),
+  there are no ingredients, and the signer's certificate chains to the trust list.
+* ``untrusted``: as ``signed``, but the signer's certificate does not chain to the trust
+  list: "signed by <name>, not on the trust list", never "camera-signed".
 * ``edited``: the signature and hash binding validate, but the manifest records edits,
   ingredients, or a source that is not a camera (e.g. ``trainedAlgorithmicMedia``).
 * ``invalid``: validation failed (e.g. ``assertion.dataHash.mismatch`` after a byte of the
   file changed), or the manifest cannot be read at all (a truncated or garbled manifest, a
   reader that crashed or ran out of time or memory).
 
-Trust: no C2PA trust list is configured, so a signer's certificate is never "trusted" by
-the library (``signingCredential.untrusted``). That code alone does not make a file
-invalid: integrity-wise the file is still camera-signed. ``detail["trusted"]`` records
-whether the library found the signer on a trust list, and the signer's name and issuer
-are shown, so a reviewer sees *who* signed, not a verdict on whether to believe them.
+Trust: the operator names a trust list (``C2PA_TRUST_ANCHORS``, a PEM file of CA
+certificates: the C2PA trust list, or a unit's own CA), given to the library as its trust
+anchors. A signer counts as a camera maker only when the library validates its
+certificate chain to one of them (``validation_state`` ``Trusted``); without a list
+nobody does. ``signingCredential.untrusted`` alone does not make a file invalid:
+integrity-wise it is intact, shown as ``untrusted`` with the signer's name and issuer,
+so a reviewer sees *who* signed, not a verdict on whether to believe them.
+``detail["trusted"]`` records the outcome.
 
 Bounds: the library is native code, and a crafted file must not hang or bloat a worker.
 :func:`check` runs the reader in a child process (this file run as a script) with an
@@ -59,7 +64,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("none", "signed", "edited", "invalid")
+STATUSES = ("none", "signed", "untrusted", "edited", "invalid")
 
 # Accepted types (sync/content_types.py) that c2pa-rs reads; WebM has no C2PA binding.
 CHECKED_TYPES = frozenset(
@@ -108,6 +113,7 @@ def check(
     *,
     timeout: float = TIMEOUT_S,
     memory_bytes: int = MEMORY_BYTES,
+    trust_anchors: str | None = None,
 ) -> Provenance | None:
     """The Content Credentials of the file at ``path``, read in a bounded child process.
 
@@ -123,7 +129,7 @@ def check(
         log.warning("provenance: the stored file cannot be read", exc_info=True)
         return None
     argv = [sys.executable, "-I", str(Path(__file__).resolve()), str(path), content_type]
-    argv += [str(memory_bytes), str(max(1, int(timeout + 0.999)))]
+    argv += [str(memory_bytes), str(max(1, int(timeout + 0.999))), trust_anchors or ""]
     try:
         done = subprocess.run(argv, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
@@ -145,7 +151,9 @@ def check(
     return result
 
 
-def read(path: str | os.PathLike[str], content_type: str) -> Provenance:
+def read(
+    path: str | os.PathLike[str], content_type: str, trust_anchors: str | None = None
+) -> Provenance:
     """Read and validate the file's manifest in this process (the child's work; tests).
 
     The library's errors (a manifest that cannot be parsed, an unsupported or broken
@@ -153,8 +161,13 @@ def read(path: str | os.PathLike[str], content_type: str) -> Provenance:
     """
     import c2pa  # imported here: the parent process never loads the native library
 
+    settings: dict[str, Any] = {"verify": dict(_READER_SETTINGS["verify"])}
+    pem = _trust_list(trust_anchors) if trust_anchors else None
+    if pem is not None:
+        settings["trust"] = {"trust_anchors": pem}
+        settings["verify"]["verify_trust"] = True
     try:
-        context = c2pa.Context.from_dict(_READER_SETTINGS)
+        context = c2pa.Context.from_dict(settings)
         with open(path, "rb") as stream:
             reader = c2pa.Reader.try_create(content_type, stream, None, context)
             if reader is None:
@@ -169,8 +182,24 @@ def read(path: str | os.PathLike[str], content_type: str) -> Provenance:
     return classify(store)
 
 
+def _trust_list(path: str) -> str | None:
+    """The PEM certificates of the trust list file; None (logged: nobody is trusted) when
+    it cannot be read or holds no certificate: the operator's mistake, not the file's."""
+    from cryptography import x509
+
+    try:
+        data = Path(path).read_bytes()
+        if not x509.load_pem_x509_certificates(data):
+            raise ValueError("no certificate")
+        return data.decode("ascii")
+    except (OSError, ValueError, UnicodeDecodeError):
+        log.error("provenance: C2PA_TRUST_ANCHORS %s holds no certificate: nobody is trusted", path)
+        return None
+
+
 def classify(store: dict[str, Any]) -> Provenance:
-    """The result for a manifest store as the library reports it (``Reader.json()``)."""
+    """The result for a manifest store as the library reports it (``Reader.json()``):
+    ``signed`` only when the library found the signer on the trust list (``Trusted``)."""
     manifests = store.get("manifests") or {}
     active = manifests.get(store.get("active_manifest") or "")
     state = store.get("validation_state")
@@ -206,7 +235,9 @@ def classify(store: dict[str, Any]) -> Provenance:
         or any(a not in CAPTURE_ACTIONS for a in actions)
         or (source is not None and source not in CAPTURE_SOURCES)
     )
-    return Provenance("edited" if edited else "signed", detail)
+    if edited:
+        return Provenance("edited", detail)
+    return Provenance("signed" if detail["trusted"] else "untrusted", detail)
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -277,15 +308,15 @@ def _limit(memory_bytes: int, cpu_seconds: int) -> None:
 
 
 def _main(argv: list[str]) -> int:
-    """The child: ``provenance.py PATH CONTENT_TYPE MEMORY_BYTES CPU_SECONDS``; prints
-    the result as JSON."""
-    path, content_type, memory_bytes, cpu_seconds = argv
+    """The child: ``provenance.py PATH CONTENT_TYPE MEMORY_BYTES CPU_SECONDS ANCHORS``
+    (ANCHORS: the trust list's PEM file or ""); prints the result as JSON."""
+    path, content_type, memory_bytes, cpu_seconds, anchors = argv
     _limit(int(memory_bytes), int(cpu_seconds))
     try:
         import c2pa  # noqa: F401
     except ImportError:
         return _NO_LIBRARY
-    result = read(path, content_type)
+    result = read(path, content_type, anchors or None)
     sys.stdout.write(json.dumps({"status": result.status, "detail": result.detail}))
     return 0
 

@@ -52,6 +52,9 @@ class Settings:
     database_url: str | None = None
     # Where evidence files are stored (content-addressed); None: media/ in the instance folder.
     media_root: str | None = None
+    # The server's checkpoint signing keys and its signed checkpoints of the custody chain
+    # (server/services/checkpoints.py); None: checkpoints/ in the instance folder.
+    checkpoint_dir: str | None = None
     # The evidence store: None or file:///path (a folder; None: MEDIA_ROOT), or
     # s3://bucket[/prefix] (S3-compatible object storage; MEDIA_ROOT then holds only
     # local spool and lock files).
@@ -181,6 +184,12 @@ class Settings:
     map_tile_url: str = ""
     # The attribution shown under the tiles.
     map_tile_attribution: str = ""
+
+    # -- evidence -----------------------------------------------------------------------
+    # A PEM file of the certificates a C2PA signer must chain to (the C2PA trust list, or
+    # a unit's own CA) to count as a camera maker; None: no signer does ("signed by
+    # <name>, not on the trust list").
+    c2pa_trust_anchors: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -30,7 +30,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, jsonify, request
 
 from .security_headers import pwa_csp
 from .settings import current_settings
@@ -204,6 +204,16 @@ def index() -> Response:
 @bp.get("/sw.js")
 def service_worker() -> Response:
     return _send("sw.js", REVALIDATE, {"Service-Worker-Allowed": "/"})
+
+
+@bp.get("/.well-known/roadwatch-checkpoint-keys.json")
+def checkpoint_keys() -> Response:
+    """The server's public signing keys (Ed25519), current and retired (PROTOCOL §8)."""
+    from .services import checkpoints
+
+    resp = jsonify(checkpoints.published())
+    resp.headers["Cache-Control"] = "public, max-age=300"
+    return resp
 
 
 @bp.get("/manifest.webmanifest")

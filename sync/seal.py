@@ -1,8 +1,10 @@
 """Sealing a capture (PROTOCOL §3.2a): the canonical manifest, its signature, the key.
 
-Standard library plus ``cryptography``, so any client (and a verifier) can use it. The
-server checks seals in ``server/services/signing.py``, from the validated report rather
-than from this code: two independent readings of the same specification.
+Standard library plus ``cryptography``, so any client (and a verifier) can use it. This
+is the one Python implementation of the manifest: the server builds the manifest a
+report must carry with :func:`manifest_fields` too (``server/services/signing.py``),
+from the validated report, and the PWA's ``pwa/js/signing.js`` is checked against the
+same test vectors (``tests/data/capture_manifest_vectors.json``) as this module.
 """
 
 from __future__ import annotations
@@ -34,30 +36,46 @@ def fixed6(x: float) -> str:
     return str(Decimal(float(x)).quantize(SIX, rounding=ROUND_HALF_UP))
 
 
-def _utc_millis(text: str) -> str:
-    at = datetime.fromisoformat(text).astimezone(UTC)
+def utc_millis(at: datetime | str) -> str:
+    """``YYYY-MM-DDTHH:MM:SS.mmmZ`` in UTC, milliseconds cut (not rounded): JavaScript's
+    ``new Date(text).toISOString()``. ``at``: an aware datetime or ISO 8601 text."""
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    at = at.astimezone(UTC)
     return f"{at:%Y-%m-%dT%H:%M:%S}.{at.microsecond // 1000:03d}Z"
+
+
+def manifest_fields(
+    report_id: str,
+    captured_at: datetime | str,
+    location: dict[str, Any],
+    media: list[dict[str, Any]],
+    app_version: str,
+) -> dict[str, Any]:
+    """The manifest of a report as a JSON object (its canonical text is what is signed)."""
+    return {
+        "v": MANIFEST_VERSION,
+        "report_id": report_id,
+        "captured_at": utc_millis(captured_at),
+        "location": {
+            "lat": fixed6(location["lat"]),
+            "lon": fixed6(location["lon"]),
+            "source": location["source"],
+        },
+        "media": [
+            {"media_id": str(m["media_id"]), "sha256": m["sha256"], "size": m["size"]}
+            for m in media
+        ],
+        "app_version": app_version,
+    }
 
 
 def manifest(report_id: str, body: dict[str, Any], app_version: str) -> str:
     """The canonical manifest of a report body as sent on the wire (§3.2)."""
-    loc = body["location"]
     return canonical(
-        {
-            "v": MANIFEST_VERSION,
-            "report_id": report_id,
-            "captured_at": _utc_millis(body["captured_at"]),
-            "location": {
-                "lat": fixed6(loc["lat"]),
-                "lon": fixed6(loc["lon"]),
-                "source": loc["source"],
-            },
-            "media": [
-                {"media_id": m["media_id"], "sha256": m["sha256"], "size": m["size"]}
-                for m in body["media"]
-            ],
-            "app_version": app_version,
-        }
+        manifest_fields(
+            report_id, body["captured_at"], body["location"], body["media"], app_version
+        )
     )
 
 

@@ -74,6 +74,7 @@ def _test_config(url: str, instance: Path) -> dict:
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": url,
         "MEDIA_ROOT": str(instance / "media"),
+        "CHECKPOINT_DIR": str(instance / "checkpoints"),  # a test's own signed checkpoints
         "SECRET_KEY": "test-secret-key",
         "IDENTITY_KEY": IDENTITY_KEY,
         "MAX_UPLOAD_MB": 25,

@@ -11,11 +11,13 @@ anywhere in the package; the CLI writes the same package. SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import io
 import json
 import uuid
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,13 +25,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
 from flask.testing import FlaskClient
 
 from server.extensions import db
 from server.models import AuditLog, Case, Report, User
-from server.services import accounts, review
+from server.services import accounts, checkpoints, review
 from server.services.evidence_package import find_case, write_package
 from sync import seal, verify
 from tests.factories import (
@@ -51,6 +55,7 @@ class Exported:
     reports: list[str]
     media: list[str]
     code: str
+    unsigned: str
 
 
 def _signed_report(api: Api, key: ec.EllipticCurvePrivateKey) -> tuple[str, str]:
@@ -68,17 +73,21 @@ def case(app: Flask, client: FlaskClient) -> Exported:
     put = client.put("/api/v1/devices/key", json={"spki": seal.public_spki(key)}, headers=api.auth)
     assert put.status_code == 201
     sent = [_signed_report(api, key) for _ in range(2)]
+    unsigned, media = str(uuid.uuid4()), photo()
+    assert api.put_report(unsigned, report_body([media])).status_code == 201
+    assert api.put_media(unsigned, media).status_code in (200, 201)
     with app.app_context():
         reports = [db.session.get(Report, rid) for rid, _ in sent]
         assert {r.signature_status for r in reports} == {"valid"}
         case_id, code = reports[0].case_id, reports[0].code
-        assert all(r.case_id == case_id for r in reports)  # one case of two reports
+        assert all(r.case_id == case_id for r in reports)  # one case of three reports
+        assert db.session.get(Report, unsigned).case_id == case_id
         accounts.create_user("rev", PASSWORD, "reviewer", districts=["006"], display_name="R")
         accounts.create_user("rev_b", PASSWORD, "reviewer", districts=["001"], display_name="B")
         user = db.session.scalar(sa.select(User).where(User.username == "rev"))
-        review.decide(user, db.session.get(Case, case_id), "verify", confirm_count=2)
+        review.decide(user, db.session.get(Case, case_id), "verify", confirm_count=3)
         db.session.commit()
-    return Exported(case_id, [r for r, _ in sent], [m for _, m in sent], code)
+    return Exported(case_id, [r for r, _ in sent], [m for _, m in sent], code, unsigned)
 
 
 def _export(app: Flask, case_id: str) -> bytes:
@@ -93,31 +102,80 @@ def _members(package: bytes) -> dict[str, bytes]:
         return {name: zf.read(name) for name in zf.namelist()}
 
 
-def _zip(members: dict[str, bytes], *, refresh: bool) -> bytes:
-    """The package of ``members``; with ``refresh`` manifest.json lists their new hashes
-    (a forger who rewrites the manifest too), so a deeper check must catch the change."""
-    if refresh:
-        manifest = json.loads(members["manifest.json"])
-        manifest["files"] = {
-            name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-            for name, data in members.items()
-            if name != "manifest.json"
-        }
-        members = {**members, "manifest.json": json.dumps(manifest).encode()}
+def _write_zip(items: list[tuple[str, bytes]]) -> bytes:
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about a duplicate name
+        with zipfile.ZipFile(out, "w") as zf:
+            for name, data in items:
+                zf.writestr(name, data)
     return out.getvalue()
 
 
-def _verdict(tmp_path: Path, package: bytes) -> tuple[int, str]:
+def _zip(members: dict[str, bytes], *, refresh: bool) -> bytes:
+    """The package of ``members``; with ``refresh`` manifest.json lists their new hashes
+    (a forger without the server's key who rewrites the manifest too)."""
+    if refresh:
+        manifest = json.loads(members["manifest.json"])
+        manifest["files"] = _hashes(members)
+        members = {**members, "manifest.json": json.dumps(manifest).encode()}
+    return _write_zip(list(members.items()))
+
+
+def _hashes(members: dict[str, bytes]) -> dict[str, dict]:
+    return {
+        name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        for name, data in sorted(members.items())
+        if name not in ("manifest.json", "manifest.sig.json")
+    }
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _forge(members: dict[str, bytes], manifest: dict) -> bytes:
+    """The package as a forger with a server key of their own makes it: the checkpoint
+    and manifest.json re-signed, their key in keys/server/, every hash listed anew."""
+    key = Ed25519PrivateKey.generate()
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    key_id = hashlib.sha256(der).hexdigest()
+    members = {n: d for n, d in members.items() if not n.startswith("keys/server/")}
+    members[f"keys/server/{key_id}.spki.b64"] = base64.b64encode(der)
+    checkpoint = json.loads(members["custody/checkpoint.json"])
+    body = json.loads(checkpoint["signed"])
+    seq, _, digest = manifest["chain_head"].partition(":")
+    body.update(seq=int(seq), hash=digest, key_id=key_id)
+    text = seal.canonical(body)
+    members["custody/checkpoint.json"] = json.dumps(
+        {"signed": text, "key_id": key_id, "signature": _b64url(key.sign(text.encode()))}
+    ).encode()
+    manifest = {**manifest, "files": _hashes(members)}
+    raw = json.dumps(manifest, ensure_ascii=False, sort_keys=True).encode()
+    members["manifest.json"] = raw
+    members["manifest.sig.json"] = json.dumps(
+        {"alg": "Ed25519", "key_id": key_id, "signature": _b64url(key.sign(raw))}
+    ).encode()
+    return _write_zip(list(members.items()))
+
+
+def _verdict(tmp_path: Path, package: bytes, *args: str) -> tuple[int, str]:
     path = tmp_path / f"{uuid.uuid4()}.zip"
     path.write_bytes(package)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        code = verify.main([str(path)])
+        code = verify.main([*args, str(path)])
     return code, out.getvalue()
+
+
+def _published(app: Flask, tmp_path: Path) -> str:
+    """The server's published key list, saved as a clerk would (the --server-key file)."""
+    path = tmp_path / "roadwatch-checkpoint-keys.json"
+    with app.app_context():
+        path.write_text(json.dumps(checkpoints.published()))
+    return str(path)
 
 
 @pytest.mark.usefixtures("storage")  # a folder and a bucket
@@ -126,43 +184,66 @@ def test_a_real_case_exports_to_a_package_the_offline_verifier_calls_valid(
 ) -> None:
     members = _members(_export(app, case.case_id))
     manifest = json.loads(members["manifest.json"])
-    assert manifest["case_id"] == case.case_id
-    assert set(manifest["files"]) == set(members) - {"manifest.json"}
+    assert manifest["case_id"] == case.case_id and manifest["version"] == 2
+    assert set(manifest["files"]) == set(members) - {"manifest.json", "manifest.sig.json"}
     for rid, media_id in zip(case.reports, case.media, strict=True):
         assert f"reports/{rid}/capture_manifest.txt" in members
         assert f"reports/{rid}/media/{media_id}.jpg" in members
         flags = json.loads(members[f"reports/{rid}/flags.json"])
         assert flags["signature_status"] == "valid" and flags["media"][0]["exif"]
+        assert manifest["reports"][rid]["signing_key_id"] == flags["signing_key_id"]
     entries = [json.loads(line) for line in members["custody/entries.jsonl"].splitlines()]
     kinds = {e["kind"] for e in entries}
     assert {"status", "evidence_received", "case_verify"} <= kinds
     assert [e["seq"] for e in entries] == sorted(e["seq"] for e in entries)
+    assert set(manifest["trails"]) == {e["subject"] for e in entries}
     assert json.loads(members["decisions.json"])[0]["kind"] == "verify"
     summary = members["summary.html"].decode()
     assert "Gói bằng chứng vụ việc" in summary and "Xác minh vi phạm" in summary
     assert "<script" not in summary
     code, printed = _verdict(tmp_path, _zip(members, refresh=False))
     assert (code, printed.strip().splitlines()[-1]) == (0, "HỢP LỆ / VALID"), printed
+    assert "taken from the package" in printed
+    code, printed = _verdict(
+        tmp_path, _zip(members, refresh=False), "--server-key", _published(app, tmp_path)
+    )
+    assert code == 0 and "given on the command line" in printed, printed
 
 
-def _first_media(m: dict[str, bytes]) -> str:
-    return sorted(n for n in m if "/media/" in n)[0]
+def test_the_package_holds_each_report_as_data_with_its_c2pa_verdict(
+    app: Flask, case: Exported
+) -> None:
+    members = _members(_export(app, case.case_id))
+    with app.app_context():
+        for rid in case.reports + [case.unsigned]:
+            report = db.session.get(Report, rid)
+            data = json.loads(members[f"reports/{rid}/report.json"])
+            assert data["captured_at"].startswith(report.captured_at.strftime("%Y-%m-%dT%H:%M:%S"))
+            assert (data["location"]["lat"], data["location"]["lon"]) == (report.lat, report.lon)
+            assert data["plate"] == report.plate_display and data["violation"] == report.violation
+            assert data["flags"] == list(report.flags or [])
+            assert [m["c2pa"] for m in data["media"]] == [m.provenance for m in report.media]
+    unsigned = json.loads(members[f"reports/{case.unsigned}/report.json"])
+    assert unsigned["signature_status"] == "unsigned" and "unsigned" in unsigned["flags"]
 
 
-def _flip_photo_byte(m: dict[str, bytes]) -> str:
-    name = _first_media(m)
+# ------------------------------------------------------------------ the forger's table
+#
+# Each tamper edits the members (and the parsed manifest.json) and says which item the
+# verifier must name. The forger then re-signs with a server key of their own (_forge):
+# with the server's published key given (--server-key) every tamper fails; with only
+# the package's own key, ``deep`` says whether the deeper checks name the item anyway
+# (those that do not are exactly what only the server's signature can tell).
+
+
+def _first_media(m: dict[str, bytes], rid: str | None = None) -> str:
+    return sorted(n for n in m if "/media/" in n and (rid is None or f"/{rid}/" in n))[0]
+
+
+def _flip(m: dict[str, bytes], name: str) -> None:
     data = bytearray(m[name])
     data[len(data) // 2] ^= 0x01
     m[name] = bytes(data)
-    return name
-
-
-def _edit_manifest_field(m: dict[str, bytes]) -> str:
-    name = sorted(n for n in m if n.endswith("capture_manifest.txt"))[0]
-    signed = json.loads(m[name])
-    signed["location"]["lat"] = "21.000000"
-    m[name] = seal.canonical(signed).encode()
-    return name.replace("capture_manifest.txt", "capture_signature.txt")
 
 
 def _entries(m: dict[str, bytes]) -> list[dict]:
@@ -173,79 +254,295 @@ def _put_entries(m: dict[str, bytes], entries: list[dict]) -> None:
     m["custody/entries.jsonl"] = "".join(seal.canonical(e) + "\n" for e in entries).encode()
 
 
-def _edit_custody_entry(m: dict[str, bytes]) -> str:
-    entries = _entries(m)
-    target = next(e for e in entries if e["kind"] == "evidence_received")
-    target["content"]["sha256"] = "0" * 64
-    _put_entries(m, entries)
-    return f"custody entry seq {target['seq']}"
+def _rehash(e: dict) -> None:
+    e["hash"] = verify.entry_hash(e)
 
 
-def _break_link(m: dict[str, bytes]) -> str:
-    entries = _entries(m)
-    target = next(b for a, b in zip(entries, entries[1:], strict=False) if b["seq"] == a["seq"] + 1)
-    target["prev_hash"] = "f" * 64
-    target["hash"] = verify.entry_hash(target)  # its own hash is consistent again
-    _put_entries(m, entries)
-    return f"custody entry seq {target['seq']}"
+def _trail_heads(manifest: dict, entries: list[dict]) -> None:
+    """A forger who moves the signed trail heads to fit the entries left."""
+    manifest["trails"] = {e["subject"]: f"{e['seq']}:{e['hash']}" for e in entries}
 
 
-def _forge_signature(m: dict[str, bytes]) -> str:
-    name = sorted(n for n in m if n.endswith("capture_manifest.txt"))[0]
+def t_photo_signed(c: Exported, m: dict, man: dict) -> str:
+    name = _first_media(m, c.reports[0])
+    _flip(m, name)
+    return name
+
+
+def t_photo_unsigned(c: Exported, m: dict, man: dict) -> str:
+    name = _first_media(m, c.unsigned)
+    _flip(m, name)
+    return name
+
+
+def t_downgrade_then_edit(c: Exported, m: dict, man: dict) -> str:
+    rid = c.reports[0]
+    for name in (f"reports/{rid}/flags.json", f"reports/{rid}/report.json"):
+        data = json.loads(m[name])
+        data["signature_status"] = "unsigned"
+        m[name] = json.dumps(data).encode()
+    man["reports"][rid]["signature_status"] = "unsigned"
+    name = _first_media(m, rid)
+    _flip(m, name)
+    return name
+
+
+def _device_swap(c: Exported, m: dict, man: dict, *, rebind: bool) -> str:
+    rid = c.reports[0]
     other = ec.generate_private_key(ec.SECP256R1())
-    sig = name.replace("capture_manifest.txt", "capture_signature.txt")
-    m[sig] = seal.sign(other, m[name].decode()).encode()
-    return sig
+    spki = seal.public_spki(other)
+    new_id = hashlib.sha256(base64.b64decode(spki)).hexdigest()
+    old_id = man["reports"][rid]["signing_key_id"]
+    m[f"reports/{rid}/capture_signature.txt"] = seal.sign(
+        other, m[f"reports/{rid}/capture_manifest.txt"].decode()
+    ).encode()
+    if not rebind:  # the key file swapped under the old name
+        m[f"keys/{old_id}.spki.b64"] = spki.encode()
+        return f"keys/{old_id}.spki.b64"
+    m[f"keys/{new_id}.spki.b64"] = spki.encode()
+    man["reports"][rid]["signing_key_id"] = new_id
+    for name in (f"reports/{rid}/flags.json", f"reports/{rid}/report.json"):
+        data = json.loads(m[name])
+        data["signing_key_id"] = new_id
+        m[name] = json.dumps(data).encode()
+    return "manifest.sig.json"
 
 
-def _remove_file(m: dict[str, bytes]) -> str:
+def t_device_key_file(c: Exported, m: dict, man: dict) -> str:
+    return _device_swap(c, m, man, rebind=False)
+
+
+def t_device_key_rebound(c: Exported, m: dict, man: dict) -> str:
+    return _device_swap(c, m, man, rebind=True)
+
+
+def t_server_key_swap(c: Exported, m: dict, man: dict) -> str:
+    return "manifest.sig.json"  # nothing else changed: only the key tells
+
+
+def t_capture_field(c: Exported, m: dict, man: dict) -> str:
+    name = f"reports/{c.reports[0]}/capture_manifest.txt"
+    signed = json.loads(m[name])
+    signed["location"]["lat"] = "21.000000"
+    m[name] = seal.canonical(signed).encode()
+    return name.replace("capture_manifest.txt", "capture_signature.txt")
+
+
+def t_report_time(c: Exported, m: dict, man: dict) -> str:
+    name = f"reports/{c.reports[0]}/report.json"
+    data = json.loads(m[name])
+    data["captured_at"] = "2026-11-20T02:45:30.000000Z"
+    m[name] = json.dumps(data).encode()
+    return name
+
+
+def t_rehash_middle(c: Exported, m: dict, man: dict) -> str:
+    entries = _entries(m)
+    subjects = [e["subject"] for e in entries]
+    target = next(e for i, e in enumerate(entries) if e["subject"] in subjects[i + 1 :])
+    target["content"]["status"] = "rejected" if "status" in target["content"] else "x"
+    _rehash(target)
+    _put_entries(m, entries)
+    after = next(
+        e for e in entries if e["seq"] > target["seq"] and e["subject"] == target["subject"]
+    )
+    return f"custody entry seq {after['seq']}"
+
+
+def t_rehash_last(c: Exported, m: dict, man: dict) -> str:
+    entries = _entries(m)
+    target = entries[-1]  # the case's verify: also the chain's head at the export
+    target["content"]["actor_id"] = 999_999
+    _rehash(target)
+    _put_entries(m, entries)
+    _trail_heads(man, entries)
+    man["chain_head"] = f"{target['seq']}:{target['hash']}"
+    return f"custody entry seq {target['seq']}"
+
+
+def t_delete_middle(c: Exported, m: dict, man: dict) -> str:
+    entries = _entries(m)
+    subjects = [e["subject"] for e in entries]
+    i = next(i for i, e in enumerate(entries) if e["subject"] in subjects[i + 1 :])
+    gone = entries.pop(i)
+    _put_entries(m, entries)
+    after = next(e for e in entries[i:] if e["subject"] == gone["subject"])
+    return f"custody entry seq {after['seq']}"
+
+
+def t_delete_decision_entry(c: Exported, m: dict, man: dict) -> str:
+    entries = [e for e in _entries(m) if e["kind"] != "case_verify"]
+    _put_entries(m, entries)
+    _trail_heads(man, entries)
+    return "decisions.json #1 (verify)"
+
+
+def t_delete_receipt(c: Exported, m: dict, man: dict) -> str:
+    entries = _entries(m)
+    gone = next(e for e in entries if e["kind"] == "evidence_received")
+    entries.remove(gone)
+    _put_entries(m, entries)
+    _trail_heads(man, entries)
+    return _first_media(m, gone["content"]["report_id"])
+
+
+def t_cut_tail(c: Exported, m: dict, man: dict) -> str:
+    entries = _entries(m)
+    kept = entries[: len(entries) // 2]
+    _put_entries(m, kept)
+    _trail_heads(man, kept)
+    man["chain_head"] = f"{kept[-1]['seq']}:{kept[-1]['hash']}"
+    return "decisions.json #1 (verify)"
+
+
+def t_reorder(c: Exported, m: dict, man: dict) -> str:
+    entries = _entries(m)
+    entries[1], entries[2] = entries[2], entries[1]
+    _put_entries(m, entries)
+    return f"custody entry seq {entries[2]['seq']}"
+
+
+def t_extra_photo_unsigned(c: Exported, m: dict, man: dict) -> str:
+    base = _first_media(m, c.unsigned).rsplit("/", 1)[0]
+    name = f"{base}/{uuid.uuid4()}.jpg"
+    m[name] = photo().data
+    man["reports"][c.unsigned]["files"].append(name)
+    return name
+
+
+def t_forged_decision(c: Exported, m: dict, man: dict) -> str:
+    decisions = json.loads(m["decisions.json"])
+    decisions.append({**decisions[0], "kind": "reject", "reason_code": "insufficient"})
+    m["decisions.json"] = json.dumps(decisions).encode()
+    m["summary.html"] = m["summary.html"].replace(b"</ul>", "<li>Từ chối</li></ul>".encode())
+    return "decisions.json #2 (reject)"
+
+
+TAMPERS: dict[str, tuple[Callable[[Exported, dict, dict], str], bool]] = {
+    "photo of a signed report": (t_photo_signed, True),
+    "photo of an unsigned report": (t_photo_unsigned, True),
+    "flag downgraded to unsigned, then the photo edited": (t_downgrade_then_edit, True),
+    "device key file swapped": (t_device_key_file, True),
+    "device key swapped and rebound": (t_device_key_rebound, False),
+    "server key swapped": (t_server_key_swap, False),
+    "signed capture manifest edited": (t_capture_field, True),
+    "report's time changed": (t_report_time, True),
+    "entry edited and re-hashed": (t_rehash_middle, True),
+    "last entry edited and re-hashed": (t_rehash_last, False),
+    "entry deleted from the middle": (t_delete_middle, True),
+    "decision's entry deleted": (t_delete_decision_entry, True),
+    "receipt deleted": (t_delete_receipt, True),
+    "tail cut, chain head moved": (t_cut_tail, True),
+    "entries reordered": (t_reorder, True),
+    "photo added to an unsigned report": (t_extra_photo_unsigned, True),
+    "forged decision with its summary page": (t_forged_decision, True),
+}
+
+
+@pytest.mark.parametrize("name", list(TAMPERS))
+def test_each_forgery_fails_against_the_published_server_key_and_deep_checks_name_it(
+    app: Flask, case: Exported, tmp_path: Path, name: str
+) -> None:
+    tamper, deep = TAMPERS[name]
+    members = _members(_export(app, case.case_id))
+    manifest = json.loads(members["manifest.json"])
+    item = tamper(case, members, manifest)
+    forged = _forge(members, manifest)
+    code, printed = _verdict(tmp_path, forged, "--server-key", _published(app, tmp_path))
+    lines = printed.strip().splitlines()
+    assert (code, lines[-1]) == (1, "KHÔNG HỢP LỆ / INVALID"), printed
+    assert any(line.startswith("manifest.sig.json: ") for line in lines), printed
+    code, printed = _verdict(tmp_path, forged)
+    lines = printed.strip().splitlines()
+    named = any(line.startswith(f"{item}: ") for line in lines)
+    assert (code, named) == ((1, True) if deep else (0, False)), printed
+    with app.app_context():
+        real = checkpoints.current_key()[0]
+    assert "taken from the package" in printed and real not in printed
+
+
+def _unlisted_change(c: Exported, m: dict, man: dict) -> str:
+    name = _first_media(m, c.reports[0])
+    _flip(m, name)
+    return name
+
+
+def _remove_file(c: Exported, m: dict, man: dict) -> str:
     name = _first_media(m)
     del m[name]
     return name
 
 
-def _add_file(m: dict[str, bytes]) -> str:
+def _add_file(c: Exported, m: dict, man: dict) -> str:
     name = _first_media(m).rsplit("/", 1)[0] + "/extra.jpg"
     m[name] = b"\xff\xd8 not evidence"
     return name
 
 
+def _edit_trails(c: Exported, m: dict, man: dict) -> str:
+    first = sorted(man["trails"])[0]
+    man["trails"][first] = "1:" + "0" * 64
+    m["manifest.json"] = json.dumps(man).encode()
+    return "manifest.sig.json"
+
+
 @pytest.mark.parametrize(
     ("tamper", "refresh"),
-    [
-        (_flip_photo_byte, True),
-        (_flip_photo_byte, False),
-        (_edit_manifest_field, True),
-        (_edit_custody_entry, True),
-        (_break_link, True),
-        (_remove_file, False),
-        (_add_file, False),
-        (_forge_signature, True),
-    ],
-    ids=[
-        "photo-byte",
-        "photo-byte-unlisted",
-        "manifest-field",
-        "custody-entry",
-        "chain-link",
-        "missing-file",
-        "extra-file",
-        "forged-signature",
-    ],
-)
-def test_each_kind_of_tampering_fails_the_verifier_naming_the_item(
+    [(_unlisted_change, False), (_unlisted_change, True), (_remove_file, False),
+     (_add_file, False), (_edit_trails, False)],
+    ids=["file-changed", "file-changed-manifest-refreshed", "missing-file", "extra-file",
+         "signed-manifest-edited"],
+)  # fmt: skip
+def test_a_forger_without_any_key_fails_even_without_the_published_key(
     app: Flask,
     case: Exported,
     tmp_path: Path,
-    tamper: Callable[[dict[str, bytes]], str],
+    tamper: Callable[[Exported, dict, dict], str],
     refresh: bool,
 ) -> None:
     members = _members(_export(app, case.case_id))
-    item = tamper(members)
+    item = tamper(case, members, json.loads(members["manifest.json"]))
     code, printed = _verdict(tmp_path, _zip(members, refresh=refresh))
     lines = printed.strip().splitlines()
     assert (code, lines[-1]) == (1, "KHÔNG HỢP LỆ / INVALID"), printed
-    assert any(line.startswith(f"{item}:") for line in lines[:-1]), printed
+    assert any(line.startswith(f"{item}: ") for line in lines), printed
+    if refresh:
+        assert any(line.startswith("manifest.sig.json: ") for line in lines), printed
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["../escape.txt", "/etc/passwd", "reports/../../x", "C:/x", "a\\b", "manifest.json"],
+)
+def test_a_zip_with_an_unsafe_or_repeated_member_name_is_refused_outright(
+    app: Flask, case: Exported, tmp_path: Path, bad: str
+) -> None:
+    members = _members(_export(app, case.case_id))
+    forged = list(members.items()) + [(bad, b'{"forged": true}')]
+    code, printed = _verdict(tmp_path, _write_zip(forged))
+    lines = printed.strip().splitlines()
+    assert (code, lines) == (
+        1,
+        [lines[0], "KHÔNG HỢP LỆ / INVALID"],
+    ), printed  # one finding, nothing else read
+    assert lines[0].startswith(f"{bad}: ") and "refused" in lines[0]
+
+
+def test_the_verifier_prints_its_usage_and_exit_codes(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as done:
+        verify.main(["--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "usage: python -m sync.verify" in out and "--server-key" in out
+    assert all(f"  {n}  " in out for n in (0, 1, 2))
+    with pytest.raises(SystemExit) as done:
+        verify.main([])
+    assert done.value.code == 2
+
+
+def test_every_finding_has_a_vietnamese_and_an_english_verdict() -> None:
+    for code, (vi, en) in verify.MESSAGES.items():
+        assert vi and en and vi != en, code
 
 
 def test_no_informant_identity_is_anywhere_in_the_package(app: Flask, case: Exported) -> None:
@@ -303,6 +600,36 @@ def test_the_cli_exports_a_case_by_id_or_by_a_report_code(
         result = runner.invoke(args=["evidence", "export", which, "-o", str(out)])
         assert result.exit_code == 0, result.output
         assert "chain head" in result.output
-        assert verify.verify(str(out)) == ([], [])
+        problems, notes = verify.verify(str(out))
+        assert problems == [] and [case.unsigned in n for n in notes] == [True], notes
     missing = runner.invoke(args=["evidence", "export", "no-such-case"])
     assert missing.exit_code != 0 and "no case" in missing.output
+
+
+# ------------------------------------------------------------------ a second verifier
+
+
+def test_an_independent_verifier_written_from_protocol_agrees_on_every_forgery(
+    app: Flask, case: Exported, tmp_path: Path
+) -> None:
+    """tests/independent_verifier.py (written from PROTOCOL §8 alone) and sync.verify give
+    the same verdict on the real package and on each forgery of the table, with the
+    published key and with the package's own."""
+    from tests import independent_verifier
+
+    published = _published(app, tmp_path)
+    keys = verify.load_server_keys(published)
+    real = _export(app, case.case_id)
+    packages = {"untouched": real}
+    for name, (tamper, _) in TAMPERS.items():
+        members = _members(_export(app, case.case_id))
+        manifest = json.loads(members["manifest.json"])
+        tamper(case, members, manifest)
+        packages[name] = _forge(members, manifest)
+    for name, package in packages.items():
+        for given in (keys, None):
+            args = ("--server-key", published) if given is not None else ()
+            code, printed = _verdict(tmp_path, package, *args)
+            theirs = independent_verifier.problems(package, given)
+            assert (code == 0) == (theirs == []), (name, given is not None, theirs, printed)
+    assert independent_verifier.problems(real, keys) == []

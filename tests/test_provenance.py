@@ -2,9 +2,10 @@
 
 Real C2PA files are made here with c2pa-python's Builder, signed by a throwaway ES256
 P-256 chain (a CA and a signing certificate) that :func:`make_chain` draws with
-``cryptography``: nothing is stored under tests/data. That chain is on no trust list, so
-the library reports ``signingCredential.untrusted``; integrity-wise the file is still
-camera-signed, which is what RoadWatch shows (with the signer's name).
+``cryptography``: nothing is stored under tests/data. That chain is on no trust list
+unless a test configures its CA (``C2PA_TRUST_ANCHORS``), so the file is ``untrusted``:
+intact, "signed by <name>, not on the trust list"; with its CA on the list it is
+``signed`` (camera-signed), and a different CA of the same name does not count.
 
 What is checked: the classification table on files (signed, edited by action, by
 ingredient or by a non-camera source, invalid after a byte flip or with a truncated or
@@ -132,11 +133,12 @@ def sign(
     fmt: str = "image/jpeg",
     actions: list[dict[str, Any]] | None = None,
     parent: bytes | None = None,
+    chain: Chain | None = None,
 ) -> bytes:
     """``data`` with an embedded C2PA manifest signed by :func:`make_chain`: the given
     actions (default: a camera capture) and, with ``parent``, that file as the parent
     ingredient (opened, then colour-adjusted: an edit)."""
-    chain = make_chain()
+    chain = chain or make_chain()
     info = c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, chain.certs_pem, chain.key_pem, None)
     if parent is not None:
         actions = [
@@ -218,10 +220,10 @@ def _files() -> dict[str, tuple[bytes, str]]:
 
 # name -> (status, a validation code it must record, or None)
 TABLE = {
-    "signed_jpeg": ("signed", "signingCredential.untrusted"),
-    "signed_png": ("signed", None),
-    "signed_mp4": ("signed", None),
-    "signed_mov": ("signed", None),
+    "signed_jpeg": ("untrusted", "signingCredential.untrusted"),
+    "signed_png": ("untrusted", None),
+    "signed_mp4": ("untrusted", None),
+    "signed_mov": ("untrusted", None),
     "edit_action": ("edited", None),
     "colour_action": ("edited", None),
     "parent_ingredient": ("edited", None),
@@ -255,11 +257,11 @@ def test_content_credentials_are_classified(
     assert result.detail is not None
     if code is not None:
         assert code in result.detail["codes"], result.detail
-    if status in ("signed", "edited") or name == "byte_flipped":
+    if status in ("untrusted", "edited") or name == "byte_flipped":
         assert result.detail["signer"] == SIGNER_CN
         assert result.detail["issuer"] == ISSUER_O
         assert result.detail["claim_generator"] == "RoadWatch test camera 1.0"
-        assert result.detail["trusted"] is False  # no trust list: shown as signed anyway
+        assert result.detail["trusted"] is False  # no trust list: nobody is a camera maker
     assert path.read_bytes() == data  # read only
 
 
@@ -296,6 +298,32 @@ def test_a_reader_out_of_time_or_memory_is_invalid_not_a_hang(
     assert starved == provenance.Provenance("invalid", {"codes": ["roadwatch.reader_crashed"]})
 
 
+def _ca_pem(chain: Chain) -> bytes:
+    return b"-----BEGIN CERTIFICATE-----" + chain.certs_pem.split(b"-----BEGIN CERTIFICATE-----")[2]
+
+
+def test_a_signer_counts_as_a_camera_maker_only_when_it_chains_to_the_trust_list(
+    tmp_path: Path,
+) -> None:
+    chain = make_chain()
+    path = tmp_path / "evidence.jpg"
+    path.write_bytes(sign(photo_bytes(5), chain=chain))
+    ours, impostor, other = tmp_path / "ours.pem", tmp_path / "impostor.pem", tmp_path / "o.pem"
+    fresh = make_chain.__wrapped__  # make_chain is cached: these are other CAs
+    ours.write_bytes(_ca_pem(fresh()) + _ca_pem(chain))  # a list of two CAs
+    impostor.write_bytes(_ca_pem(fresh()))  # another CA with the very same name
+    other.write_bytes(b"not a certificate")
+    trusted = provenance.check(path, "image/jpeg", trust_anchors=str(ours))
+    assert trusted is not None and trusted.status == "signed" and trusted.detail["trusted"]
+    for anchors in (None, str(impostor), str(other)):
+        result = provenance.check(path, "image/jpeg", trust_anchors=anchors)
+        assert result is not None and (result.status, result.detail["trusted"]) == (
+            "untrusted",
+            False,
+        ), anchors
+        assert result.detail["signer"] == SIGNER_CN
+
+
 def test_classify_invalid_unless_only_trust_codes_fail() -> None:
     def store(state: str, failures: list[str]) -> dict[str, Any]:
         manifest = {"assertions": [{"label": "c2pa.actions.v2", "data": {"actions": [created()]}}]}
@@ -308,7 +336,8 @@ def test_classify_invalid_unless_only_trust_codes_fail() -> None:
 
     assert provenance.classify(store("Trusted", [])).status == "signed"
     assert provenance.classify(store("Trusted", [])).detail["trusted"] is True
-    assert provenance.classify(store("Valid", ["signingCredential.untrusted"])).status == "signed"
+    untrusted = store("Valid", ["signingCredential.untrusted"])
+    assert provenance.classify(untrusted).status == "untrusted"
     assert provenance.classify(store("Valid", ["timeStamp.mismatch"])).status == "invalid"
     assert provenance.classify(store("Invalid", [])).status == "invalid"
     assert provenance.classify({"manifests": {}}).status == "invalid"
@@ -417,7 +446,22 @@ def test_a_resumable_upload_records_the_provenance_too(
             },
         )
         assert resp.status_code == 204, resp.get_data(as_text=True)
-    assert _stored(app, media.media_id).provenance == "signed"
+    assert _stored(app, media.media_id).provenance == "untrusted"
+
+
+def test_with_its_ca_on_the_configured_trust_list_an_upload_is_camera_signed(
+    app: Flask, client: FlaskClient, tmp_path: Path
+) -> None:
+    import dataclasses
+
+    chain = make_chain()
+    anchors = tmp_path / "trust.pem"
+    anchors.write_bytes(_ca_pem(chain))
+    settings = app.extensions["settings"]
+    app.extensions["settings"] = dataclasses.replace(settings, c2pa_trust_anchors=str(anchors))
+    _, media_id = _send(client, sign(photo_bytes(7), chain=chain))
+    media = _stored(app, media_id)
+    assert (media.provenance, media.provenance_detail["trusted"]) == ("signed", True)
 
 
 def _b64(text: str) -> str:
@@ -458,7 +502,10 @@ def _case_page(app: Flask, c: FlaskClient, report_id: str, lang: str | None = No
 
 
 CONSOLE = {  # file -> (Vietnamese, English) words on the case page
-    "signed_jpeg": ("Máy ảnh đã ký, chưa chỉnh sửa", "camera-signed, unedited"),
+    "signed_jpeg": (
+        "có chữ ký, nhưng người ký không thuộc danh sách tin cậy",
+        "signed, but the signer is not on the trust list",
+    ),
     "colour_action": ("đã chỉnh sửa", "edited"),
     "byte_flipped": ("chữ ký không hợp lệ", "invalid"),
 }
@@ -495,3 +542,4 @@ def test_the_case_page_shows_the_provenance_in_vietnamese_and_english(
     assert "người ký" not in plain
     plain_en = _case_page(app, c, sent["plain_jpeg"], "en")
     assert "Content Credentials (C2PA): not present" in plain_en
+    assert "camera-signed" not in page_en  # no trust list configured: nobody is a maker

@@ -33,7 +33,8 @@ export function canonical(value) {
   return JSON.stringify(value);
 }
 
-/** The manifest of a sealed record: its report id, time, place and files. */
+/** The manifest of a sealed record: its report id, time, place and files. The same text as
+ * sync/seal.py's for the vectors of tests/data/capture_manifest_vectors.json. */
 export function manifestOf(record, appVersion = APP_VERSION) {
   const loc = record.body.location;
   return canonical({

@@ -30,4 +30,4 @@ def export_command(case: str, output: str | None) -> None:
         manifest = write_package(found, out)
     accounts.audit(None, "evidence_export", case_id=found.id, detail="cli")
     db.session.commit()
-    click.echo(f"{path}: {len(manifest['files']) + 1} files, chain head {manifest['chain_head']}")
+    click.echo(f"{path}: {len(manifest['files']) + 2} files, chain head {manifest['chain_head']}")

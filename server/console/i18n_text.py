@@ -814,6 +814,10 @@ TEXT.update(
 )
 LABELS["provenance"] = {
     "signed": ("Máy ảnh đã ký, chưa chỉnh sửa", "camera-signed, unedited"),
+    "untrusted": (
+        "có chữ ký, nhưng người ký không thuộc danh sách tin cậy",
+        "signed, but the signer is not on the trust list",
+    ),
     "edited": ("đã chỉnh sửa", "edited"),
     "invalid": ("chữ ký không hợp lệ", "invalid"),
     "none": ("không có", "not present"),

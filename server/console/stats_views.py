@@ -32,7 +32,7 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 
 from ..models import User
-from ..services import accidents, custody, districts, stats, stats_export, stats_rollup
+from ..services import accidents, checkpoints, custody, districts, stats, stats_export, stats_rollup
 from ..services.accounts import districts_of, province_districts
 from ..services.stats import LOCAL_OFFSET, Period, PeriodError
 from . import bp
@@ -248,6 +248,7 @@ def stats_workbook() -> Response:
         unit=unit_words(user, query),
         now=datetime.now(UTC),
         custody_head=custody.head(),
+        server_key=checkpoints.public_current(),
     )
     name = f"roadwatch-{query.kind}-{query.period.start:%Y%m%d}-{query.period.end:%Y%m%d}.xlsx"
     response = Response(

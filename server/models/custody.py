@@ -33,6 +33,14 @@ class CustodyEntry(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+    # Migration 0019: the hash of the previous entry with the same subject (64 zeros for
+    # the subject's first entry; None when ``subject`` is None): each subject's trail has
+    # its own verifiable order. ``v`` 2: the entry's hash covers ``subject_prev_hash``
+    # (entries written before 0019 are ``v`` 1, their links computed by the migration).
+    subject_prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    v: Mapped[int] = mapped_column(sa.SmallInteger, default=2, server_default="1")
+
+    __table_args__ = (sa.Index("ix_custody_chain_subject_seq", "subject", "seq"),)
 
 
 class DeviceKey(db.Model):

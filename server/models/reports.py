@@ -144,7 +144,7 @@ class Media(db.Model):
     captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # C2PA Content Credentials of the received file (migration 0015, server.provenance):
     # none, signed, edited or invalid (NULL: not checked), and what the manifest says.
-    provenance: Mapped[str | None] = mapped_column(sa.String(8))
+    provenance: Mapped[str | None] = mapped_column(sa.String(16))  # 0019: "untrusted"
     provenance_detail: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
 
     __table_args__ = (sa.Index("ix_media_captured_phash", "captured_at", "phash", "report_id"),)

@@ -25,10 +25,21 @@ Content holds ids, codes and the acting console user's id or name, never an info
 identity.
 
 **The hash.** ``hash = SHA-256(canonical)``, hex, where ``canonical`` is the UTF-8 JSON
-object ``{"at", "content", "kind", "prev_hash", "seq", "subject"}`` with sorted keys, no
-whitespace (``separators=(",", ":")``), non-ASCII characters as themselves; ``at`` is the
-UTC time as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, ``content`` the JSON value itself, and
-``prev_hash`` the previous entry's hash (64 zeros before the first entry, seq 1).
+object ``{"at", "content", "kind", "prev_hash", "seq", "subject", "subject_prev_hash",
+"v"}`` with sorted keys, no whitespace (``separators=(",", ":")``), non-ASCII characters
+as themselves; ``at`` is the UTC time as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, ``content`` the
+JSON value itself, ``prev_hash`` the previous entry's hash (64 zeros before the first
+entry, seq 1), ``subject_prev_hash`` the hash of the previous entry with the same
+subject (64 zeros for a subject's first entry, null without a subject) and ``v`` 2.
+Entries written before migration 0019 are ``v`` 1: their canonical object has neither
+``subject_prev_hash`` nor ``v`` (their hashes stay as they were); the migration computed
+their ``subject_prev_hash``.
+
+**Trails.** The entries with one subject (a case, a report, a file) form that subject's
+trail, linked by ``subject_prev_hash``: an evidence package holds whole trails, so an
+entry deleted, reordered or edited and re-hashed breaks a trail's link even where the
+neighbouring entries of the global chain are not in the package; a trail's newest entry
+is named in the package's signed manifest (sync/PROTOCOL.md §8).
 
 **Serialised.** Appends take the status feed's lock (:func:`.status.lock_feed`: a
 PostgreSQL advisory lock held to the end of the transaction; SQLite serialises every
@@ -40,9 +51,12 @@ deadlock against itself. Append last, just before the commit, after any case or 
 lock (as status events are).
 
 **Anchoring.** The chain alone cannot show that its newest entries were cut off, or
-that the whole chain was rewritten consistently. Its head (seq and hash) is printed in
-the yearly review workbook and by ``flask --app wsgi audit head``; ``audit verify
---anchor SEQ:HASH`` checks that an earlier printed head is still in the chain.
+that the whole chain was rewritten consistently. The server signs checkpoints of its head
+(:mod:`.checkpoints`: seq, hash, count, time; at every export and by ``flask --app wsgi
+audit checkpoint``) and keeps them in its instance folder, outside the database;
+``audit verify`` checks the chain against the newest one (a cut tail, an emptied chain,
+a re-hashed last entry fail). The head is also printed in the yearly review workbook and
+by ``audit head``; ``audit verify --anchor SEQ:HASH`` checks an earlier printed head.
 """
 
 from __future__ import annotations
@@ -64,6 +78,18 @@ GENESIS = "0" * 64
 _CHAIN = CustodyEntry.__table__
 _HEAD = sa.select(_CHAIN.c.seq, _CHAIN.c.hash).order_by(_CHAIN.c.seq.desc()).limit(1)
 _INSERT = sa.insert(_CHAIN)
+_SUBJECT_HEAD = (
+    sa.select(_CHAIN.c.hash)
+    .where(_CHAIN.c.subject == sa.bindparam("subject"))
+    .order_by(_CHAIN.c.seq.desc())
+    .limit(1)
+)
+_HEAD_SUB = _HEAD.subquery()
+_HEAD_AND_SUBJECT = sa.select(
+    sa.select(_HEAD_SUB.c.seq).scalar_subquery().label("seq"),
+    sa.select(_HEAD_SUB.c.hash).scalar_subquery().label("hash"),
+    _SUBJECT_HEAD.scalar_subquery().label("link"),
+)
 VERIFY_BATCH = 1000
 _ANCHOR = re.compile(r"([0-9]{1,18}):([0-9a-f]{64})")
 
@@ -82,7 +108,9 @@ class Broken:
     """The first entry that does not match: its seq and why."""
 
     seq: int
-    reason: str  # missing, bad_content, bad_link, bad_hash, anchor_mismatch, anchor_missing
+    # missing, bad_content, bad_link, bad_subject_link, bad_version, bad_hash,
+    # anchor_mismatch, anchor_missing, checkpoint_mismatch, checkpoint_missing
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -105,20 +133,30 @@ def at_text(at: datetime) -> str:
 
 
 def entry_hash(
-    prev_hash: str, seq: int, kind: str, subject: str | None, content: Any, at: datetime
+    prev_hash: str,
+    seq: int,
+    kind: str,
+    subject: str | None,
+    content: Any,
+    at: datetime,
+    subject_prev_hash: str | None = None,
+    v: int = 1,
 ) -> str:
     """The SHA-256 (hex) of an entry's canonical encoding (see the module's docstring)."""
-    canonical = canonical_json(
-        {
-            "at": at_text(at),
-            "content": content,
-            "kind": kind,
-            "prev_hash": prev_hash,
-            "seq": seq,
-            "subject": subject,
-        }
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    body: dict[str, Any] = {
+        "at": at_text(at),
+        "content": content,
+        "kind": kind,
+        "prev_hash": prev_hash,
+        "seq": seq,
+        "subject": subject,
+    }
+    if v >= 2:
+        body.update(subject_prev_hash=subject_prev_hash, v=v)
+    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+VERSION = 2  # of the entries appended now
 
 
 def lock_chain() -> None:
@@ -142,11 +180,18 @@ def append(
     if not locked:
         lock_chain()
     conn = db.session.connection()
-    last = conn.execute(_HEAD).first()
+    if subject is None:
+        last = conn.execute(_HEAD).first()
+        link: str | None = None
+    else:  # the chain's head and the subject's last entry in one round trip
+        last = conn.execute(_HEAD_AND_SUBJECT, {"subject": subject}).first()
+        link = last.link or GENESIS
+        if last.seq is None:
+            last = None
     seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
     at = utcnow()
     body = dict(content)
-    digest = entry_hash(prev, seq, kind, subject, body, at)
+    digest = entry_hash(prev, seq, kind, subject, body, at, link, VERSION)
     conn.execute(
         _INSERT,
         {
@@ -157,6 +202,8 @@ def append(
             "at": at,
             "prev_hash": prev,
             "hash": digest,
+            "subject_prev_hash": link,
+            "v": VERSION,
         },
     )
     return Head(seq, digest)
@@ -168,8 +215,11 @@ def head() -> Head:
     return Head(last.seq, last.hash) if last else Head(0, GENESIS)
 
 
-def _check(row: Any, expected_seq: int, prev: str) -> str | None:
-    """Why ``row`` does not continue the chain after ``prev``, or None."""
+def _check(
+    row: Any, expected_seq: int, prev: str, trails: dict[str, bytes], newest: int
+) -> str | None:
+    """Why ``row`` does not continue the chain after ``prev``, or None. ``trails``: each
+    subject's last hash so far; ``newest``: the highest entry version seen so far."""
     if row.seq != expected_seq:
         return "missing"
     try:
@@ -178,41 +228,62 @@ def _check(row: Any, expected_seq: int, prev: str) -> str | None:
         return "bad_content"
     if row.prev_hash != prev:
         return "bad_link"
-    if entry_hash(prev, row.seq, row.kind, row.subject, content, row.at) != row.hash:
+    if row.v not in (1, VERSION) or row.v < newest:
+        return "bad_version"  # a v1 entry after a v2 one was re-hashed the old way
+    digest = entry_hash(
+        prev, row.seq, row.kind, row.subject, content, row.at, row.subject_prev_hash, row.v
+    )
+    if digest != row.hash:
         return "bad_hash"
+    if row.subject is not None:
+        last = trails.get(row.subject)
+        if row.subject_prev_hash != (last.hex() if last is not None else GENESIS):
+            return "bad_subject_link"
+    elif row.subject_prev_hash is not None:
+        return "bad_subject_link"
     return None
 
 
-def verify(anchor: Head | None = None) -> Verdict:
+def verify(anchor: Head | None = None, checkpoint: Head | None = None) -> Verdict:
     """Walk the chain from seq 1; the verdict names the first entry that does not match.
 
     A missing entry is named by its seq (the one the chain expected next). With
-    ``anchor`` (an earlier printed head), its entry must still be there with that hash.
+    ``anchor`` (an earlier printed head), its entry must still be there with that hash;
+    with ``checkpoint`` (the newest signed checkpoint, :mod:`.checkpoints`) likewise.
     """
     conn = db.session.connection()
-    prev, expected, count = GENESIS, 1, 0
+    prev, expected, count, newest = GENESIS, 1, 0, 1
     current = Head(0, GENESIS)
-    anchored = anchor is None or anchor.seq == 0
+    trails: dict[str, bytes] = {}
+    marks = {
+        name: (head, head is None or head.seq == 0)
+        for name, head in (("anchor", anchor), ("checkpoint", checkpoint))
+    }
     after = 0
     while True:
         rows = conn.execute(
             sa.select(_CHAIN).where(_CHAIN.c.seq > after).order_by(_CHAIN.c.seq).limit(VERIFY_BATCH)
         ).all()
         for row in rows:
-            reason = _check(row, expected, prev)
+            reason = _check(row, expected, prev, trails, newest)
             if reason is not None:
                 return Verdict(count, current, Broken(expected, reason))
-            if anchor is not None and row.seq == anchor.seq:
-                if row.hash != anchor.hash:
-                    return Verdict(count, current, Broken(row.seq, "anchor_mismatch"))
-                anchored = True
+            for name, (mark, _) in marks.items():
+                if mark is not None and row.seq == mark.seq:
+                    if row.hash != mark.hash:
+                        return Verdict(count, current, Broken(row.seq, f"{name}_mismatch"))
+                    marks[name] = (mark, True)
+            if row.subject is not None:
+                trails[row.subject] = bytes.fromhex(row.hash)
+            newest = max(newest, row.v)
             prev, expected, count = row.hash, expected + 1, count + 1
             current = Head(row.seq, row.hash)
             after = row.seq
         if len(rows) < VERIFY_BATCH:
             break
-    if not anchored:
-        return Verdict(count, current, Broken(anchor.seq, "anchor_missing"))  # type: ignore[union-attr]
+    for name, (mark, seen) in marks.items():
+        if not seen:
+            return Verdict(count, current, Broken(mark.seq, f"{name}_missing"))  # type: ignore[union-attr]
     return Verdict(count, current, None)
 
 

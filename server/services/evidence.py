@@ -107,7 +107,7 @@ def accept_file(media_id: str, store: Store, staged: Staged) -> tuple[Media, boo
     identical, having the same hash), and the answer is ``newly_received=False``.
     Images get a perceptual hash (None when they cannot be decoded), used to merge
     cases of near-identical photos. Photos and videos get their C2PA Content Credentials
-    checked (:func:`server.provenance.check`: none, signed, edited or invalid).
+    checked (:func:`server.provenance.check`: none, signed, untrusted, edited or invalid).
     """
     sniffed = sniff(staged.head) or ""
     is_image = sniffed.startswith("image/")
@@ -115,7 +115,8 @@ def accept_file(media_id: str, store: Store, staged: Staged) -> tuple[Media, boo
         exif = read_exif(blob).to_dict() if is_image else EMPTY_EXIF.to_dict()
         max_pixels = current_settings().phash_max_pixels
         phash = perceptual_hash(blob, max_pixels) if is_image else None
-        credentials = provenance.check(blob, sniffed)  # C2PA, in a bounded child process
+        anchors = current_settings().c2pa_trust_anchors
+        credentials = provenance.check(blob, sniffed, trust_anchors=anchors)  # a child process
     return mark_received(media_id, exif, phash, credentials)
 
 

@@ -2,13 +2,19 @@
 
 Layout (sync/PROTOCOL.md §8 describes it for verifiers)::
 
-    manifest.json                         format, case id, export time, chain head, and
-                                          every other file with its sha256 and size
+    manifest.json                         format, case id, export time, chain head, the
+                                          trails' heads, each report's seal and key and
+                                          files, and every other file with its sha256 and
+                                          size: signed by the server (manifest.sig.json)
+    manifest.sig.json                     Ed25519 signature of manifest.json's bytes
     summary.html                          one page in Vietnamese for the penalty file
     decisions.json                        the reviewers' decisions (no internal notes)
-    custody/entries.jsonl                 the custody-trail entries whose subject is the
-                                          case, one of its reports or one of its files
+    custody/entries.jsonl                 the whole trails (every entry up to the
+                                          checkpoint) of the case, its reports, its files
+    custody/checkpoint.json               the server's signed checkpoint of the chain
     keys/<key_id>.spki.b64                the devices' public keys (SPKI DER, base64)
+    keys/server/<key_id>.spki.b64         the server's public key (Ed25519, SPKI DER)
+    reports/<report_id>/report.json       time, place, plate, violation, flags, C2PA
     reports/<report_id>/flags.json        seal status, flags, each file's EXIF
     reports/<report_id>/capture_manifest.txt   the signed manifest, as received
     reports/<report_id>/capture_signature.txt  its signature, as received
@@ -21,6 +27,7 @@ identity: there is no option to include it; a reveal stays a separate act, logge
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import json
@@ -34,12 +41,19 @@ from .. import catalogue
 from ..console.i18n_text import LABELS
 from ..extensions import db
 from ..models import Case, CustodyEntry, DeviceKey, Report, utcnow
-from . import custody, report_codes
+from . import checkpoints, custody, report_codes
 from .dossier import DecisionEntry, decisions_with_actors
 from .evidence import media_store
 
 FORMAT = "roadwatch-evidence-package"
-VERSION = 1
+VERSION = 2
+C2PA_TEXT = {
+    "none": "Không có",
+    "signed": "Máy ảnh ký, chưa chỉnh sửa",
+    "untrusted": "Có chữ ký, người ký không thuộc danh sách tin cậy",
+    "edited": "Đã chỉnh sửa",
+    "invalid": "Không hợp lệ",
+}
 EXTENSIONS = {
     "image/jpeg": "jpg",
     "image/png": "png",
@@ -112,14 +126,79 @@ def _open_original(sha256: str) -> IO[bytes] | None:
     return store.open_blob(sha256)  # type: ignore[union-attr]
 
 
-def _custody_entries(subjects: list[str]) -> list[CustodyEntry]:
+def _custody_entries(subjects: list[str], upto: int) -> list[CustodyEntry]:
+    """Every entry about ``subjects`` up to seq ``upto``: their whole trails."""
     return list(
         db.session.scalars(
             sa.select(CustodyEntry)
-            .where(CustodyEntry.subject.in_(subjects))
+            .where(CustodyEntry.subject.in_(subjects), CustodyEntry.seq <= upto)
             .order_by(CustodyEntry.seq)
         )
     )
+
+
+def _entry(e: CustodyEntry) -> dict[str, Any]:
+    out = {
+        "seq": e.seq,
+        "kind": e.kind,
+        "subject": e.subject,
+        "content": json.loads(e.content),
+        "at": custody.at_text(e.at),
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+        "subject_prev_hash": e.subject_prev_hash,
+        "v": e.v,
+    }
+    return out
+
+
+def c2pa_text(provenance: str | None, detail: dict[str, Any] | None) -> str:
+    """The C2PA verdict of a file in words (Vietnamese)."""
+    if provenance is None:
+        return "Chưa kiểm tra"
+    text = C2PA_TEXT.get(provenance, provenance)
+    signer = (detail or {}).get("signer")
+    if provenance in ("untrusted", "edited") and signer and not (detail or {}).get("trusted"):
+        return f"{text}; ký bởi {signer}, không thuộc danh sách tin cậy"
+    return text
+
+
+def report_data(report: Report) -> dict[str, Any]:
+    """A report as data (report.json): what the phone signed and what the server stored."""
+    violation = catalogue.by_code().get(report.violation, {})
+    return {
+        "report_id": report.id,
+        "code": report.code,
+        "captured_at": custody.at_text(report.captured_at),
+        "captured_offset_min": report.captured_offset_min,
+        "location": {
+            "lat": report.lat,
+            "lon": report.lon,
+            "source": report.location_source,
+            "accuracy_m": report.accuracy_m,
+        },
+        "plate": report.plate_display or report.plate_raw or None,
+        "plate_kind": report.plate_kind,
+        "vehicle_class": report.vehicle_class,
+        "violation": report.violation,
+        "violation_name_vi": violation.get("name_vi"),
+        "flags": list(report.flags or []),
+        "signature_status": report.signature_status,
+        "signing_key_id": report.signing_key_id,
+        "received_at": _iso(report.received_at),
+        "media": [
+            {
+                "media_id": m.id,
+                "sha256": m.sha256,
+                "size": m.size,
+                "content_type": m.content_type,
+                "c2pa": m.provenance,
+                "c2pa_signer": (m.provenance_detail or {}).get("signer"),
+                "c2pa_trusted": bool((m.provenance_detail or {}).get("trusted")),
+            }
+            for m in report.media
+        ],
+    }
 
 
 def _decision(entry: DecisionEntry) -> dict[str, Any]:
@@ -151,9 +230,12 @@ def write_package(case: Case, out: IO[bytes]) -> dict[str, Any]:
     )
     decisions = decisions_with_actors(case.id)
     subjects = [case.id] + [r.id for r in reports] + [m.id for r in reports for m in r.media]
-    entries = _custody_entries(subjects)
-    head = custody.head()
+    checkpoint = checkpoints.sign_checkpoint()
+    head = custody.Head(int(checkpoint.body["seq"]), str(checkpoint.body["hash"]))
+    entries = _custody_entries(subjects, head.seq)
+    trails = {e.subject: f"{e.seq}:{e.hash}" for e in entries if e.subject is not None}
     exported_at = utcnow()
+    bindings: dict[str, Any] = {}
     missing: list[str] = []
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         w = _Writer(zf)
@@ -183,6 +265,14 @@ def write_package(case: Case, out: IO[bytes]) -> dict[str, Any]:
                         "exif": m.exif,
                     }
                 )
+            w.add(f"{base}/report.json", _json(report_data(report)))
+            bindings[report.id] = {
+                "signature_status": report.signature_status,
+                "signing_key_id": report.signing_key_id,
+                "flags": list(report.flags or []),
+                "media": [m.id for m in report.media],
+                "files": sorted(n for n in w.files if n.startswith(f"{base}/media/")),
+            }
             w.add(
                 f"{base}/flags.json",
                 _json(
@@ -198,28 +288,22 @@ def write_package(case: Case, out: IO[bytes]) -> dict[str, Any]:
             )
         for key in keys:
             w.add(f"keys/{key.key_id}.spki.b64", key.public_key.encode("ascii"))
+        server_key = checkpoints.public_keys()[checkpoint.key_id]
+        w.add(
+            f"keys/server/{checkpoint.key_id}.spki.b64",
+            base64.b64encode(checkpoints.spki(server_key)),
+        )
         w.add(
             "custody/entries.jsonl",
-            "".join(
-                custody.canonical_json(
-                    {
-                        "seq": e.seq,
-                        "kind": e.kind,
-                        "subject": e.subject,
-                        "content": json.loads(e.content),
-                        "at": custody.at_text(e.at),
-                        "prev_hash": e.prev_hash,
-                        "hash": e.hash,
-                    }
-                )
-                + "\n"
-                for e in entries
-            ).encode("utf-8"),
+            "".join(custody.canonical_json(_entry(e)) + "\n" for e in entries).encode("utf-8"),
         )
+        w.add("custody/checkpoint.json", _json(checkpoint.as_json()))
         w.add("decisions.json", _json([_decision(d) for d in decisions]))
         w.add(
             "summary.html",
-            summary_html(case, reports, decisions, str(head), exported_at).encode("utf-8"),
+            summary_html(
+                case, reports, decisions, str(head), exported_at, checkpoint.key_id
+            ).encode("utf-8"),
         )
         manifest = {
             "format": FORMAT,
@@ -227,10 +311,18 @@ def write_package(case: Case, out: IO[bytes]) -> dict[str, Any]:
             "case_id": case.id,
             "exported_at": _iso(exported_at),
             "chain_head": str(head),
+            "trails": dict(sorted(trails.items())),
+            "reports": bindings,
             "missing_media": missing,
             "files": dict(sorted(w.files.items())),
         }
-        zf.writestr("manifest.json", _json(manifest))
+        text = _json(manifest)
+        signed = checkpoints.sign(text.decode("utf-8"))
+        zf.writestr("manifest.json", text)
+        zf.writestr(
+            "manifest.sig.json",
+            _json({"alg": "Ed25519", "key_id": signed.key_id, "signature": signed.signature}),
+        )
     return manifest
 
 
@@ -250,6 +342,7 @@ def summary_html(
     decisions: list[DecisionEntry],
     head: str,
     exported_at: datetime,
+    server_key_id: str = "",
 ) -> str:
     """One page in Vietnamese (inline CSS, no script) for the penalty file."""
     e = html.escape
@@ -262,6 +355,7 @@ def summary_html(
         f"<td>{e(r.plate_display or r.plate_raw or '—')}</td>"
         f"<td>{r.lat:.6f}, {r.lon:.6f}</td><td>{len(r.media)}</td>"
         f"<td>{e(SEAL_TEXT.get(r.signature_status or '', 'Chưa kiểm tra'))}</td>"
+        f"<td>{e('; '.join(c2pa_text(m.provenance, m.provenance_detail) for m in r.media))}</td>"
         "</tr>"
         for r in reports
     )
@@ -289,13 +383,15 @@ table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding
  · Xuất lúc: {e(_local(exported_at))} (giờ Việt Nam)</p>
 <h2>Các báo cáo</h2>
 <table><tr><th>Mã</th><th>Thời điểm</th><th>Biển số</th><th>Vị trí</th><th>Số tệp</th>
-<th>Chữ ký của thiết bị</th></tr>{rows}</table>
+<th>Chữ ký của thiết bị</th><th>Chứng thực C2PA</th></tr>{rows}</table>
 <h2>Quyết định</h2><ul>{decided}</ul>
 <h2>Kiểm tra</h2>
 <p>Các tệp gốc, bản kê đã ký, khóa công khai của thiết bị và chuỗi lưu giữ bằng chứng
 nằm trong gói này. Ai cũng có thể kiểm tra không cần mạng:
 <span class="mono">python -m sync.verify goi.zip</span>.</p>
 <p>Đầu chuỗi lưu giữ lúc xuất: <span class="mono">{e(head)}</span></p>
+<p>Khóa ký của máy chủ: <span class="mono">{e(server_key_id)}</span> (so với khóa công bố tại
+<span class="mono">/.well-known/roadwatch-checkpoint-keys.json</span>)</p>
 <p>Gói không chứa danh tính người báo tin.</p>
 </body></html>
 """

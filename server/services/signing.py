@@ -16,7 +16,6 @@ import binascii
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -25,13 +24,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from sqlalchemy.exc import IntegrityError
 
-from sync.seal import fixed6
+from sync import seal
 
 from ..extensions import db
 from ..models import Device, DeviceKey, utcnow
 from . import custody, errors
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = seal.MANIFEST_VERSION
 MAX_APP_VERSION = 64
 FLAG_OF = {"unsigned": "unsigned", "invalid": "signature_invalid"}
 SIGNATURE_FLAGS = frozenset(FLAG_OF.values())
@@ -117,37 +116,18 @@ def register_key(device: Device, key: ec.EllipticCurvePublicKey) -> tuple[Device
 # ------------------------------------------------------------------ the manifest
 
 
-def utc_millis(at: datetime) -> str:
-    """``YYYY-MM-DDTHH:MM:SS.mmmZ`` (JavaScript's ``Date.prototype.toISOString``)."""
-    at = at.astimezone(UTC)
-    return f"{at:%Y-%m-%dT%H:%M:%S}.{at.microsecond // 1000:03d}Z"
+canonical = seal.canonical
 
 
 def expected_manifest(report_id: str, data: dict[str, Any], app_version: str) -> dict[str, Any]:
-    """The manifest of a validated report body (``ReportInSchema``), as its fields must be.
+    """The manifest of a validated report body (``ReportInSchema``), as its fields must be
+    (:func:`sync.seal.manifest_fields`, the one implementation the clients use too).
 
     It names no device: the key is the device's (one key per device, §3.1a), so a phone
     can seal a capture before it ever reached the server."""
-    loc = data["location"]
-    return {
-        "v": MANIFEST_VERSION,
-        "report_id": report_id,
-        "captured_at": utc_millis(data["captured_at"]),
-        "location": {
-            "lat": fixed6(loc["lat"]),
-            "lon": fixed6(loc["lon"]),
-            "source": loc["source"],
-        },
-        "media": [
-            {"media_id": str(m["media_id"]), "sha256": m["sha256"], "size": m["size"]}
-            for m in data["media"]
-        ],
-        "app_version": app_version,
-    }
-
-
-def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return seal.manifest_fields(
+        report_id, data["captured_at"], data["location"], data["media"], app_version
+    )
 
 
 @dataclass(frozen=True)

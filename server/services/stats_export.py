@@ -402,33 +402,36 @@ SHEETS: tuple[Callable[[Comparison], Table], ...] = (
 )
 
 
-def _custody(head: Head) -> Table:
+def _custody(head: Head, server_key: tuple[str, str] | None = None) -> Table:
     """The custody trail's head when the workbook was made: printed, it anchors the chain
-    (a later rewrite of the whole chain no longer shows this hash at this entry)."""
-    return (
-        "Chuỗi lưu vết",
-        ["Chỉ tiêu", "Giá trị"],
-        [
-            ["Số thứ tự mục cuối của chuỗi lưu vết chứng cứ", head.seq],
-            ["Mã băm SHA-256 của mục cuối", head.hash],
-            ["Mã đối chiếu (SỐ:MÃ BĂM)", str(head)],
-            [
-                "Cách kiểm tra",
-                f"flask --app wsgi audit verify --anchor {head}",
-            ],
-        ],
-    )
+    (a later rewrite of the whole chain no longer shows this hash at this entry); with
+    ``server_key`` (key id, SPKI base64), the key that signs evidence packages."""
+    rows: list[list[Any]] = [
+        ["Số thứ tự mục cuối của chuỗi lưu vết chứng cứ", head.seq],
+        ["Mã băm SHA-256 của mục cuối", head.hash],
+        ["Mã đối chiếu (SỐ:MÃ BĂM)", str(head)],
+        ["Cách kiểm tra", f"flask --app wsgi audit verify --anchor {head}"],
+    ]
+    if server_key is not None:
+        rows += [
+            ["Mã khóa ký của máy chủ (Ed25519)", server_key[0]],
+            ["Khóa công khai của máy chủ (SPKI, base64)", server_key[1]],
+        ]
+    return ("Chuỗi lưu vết", ["Chỉ tiêu", "Giá trị"], rows)
 
 
 def tables(
-    both: Comparison, accidents: Progress | None, custody_head: Head | None = None
+    both: Comparison,
+    accidents: Progress | None,
+    custody_head: Head | None = None,
+    server_key: tuple[str, str] | None = None,
 ) -> list[Table]:
     """Every table of the review: ``(sheet name, headings, rows)``, one function a sheet."""
     out = [sheet(both) for sheet in SHEETS]
     if accidents is not None:
         out.append(_accidents(accidents))
     if custody_head is not None:
-        out.append(_custody(custody_head))
+        out.append(_custody(custody_head, server_key))
     return out
 
 
@@ -440,6 +443,7 @@ def workbook(
     unit: str,
     now: datetime,
     custody_head: Head | None = None,
+    server_key: tuple[str, str] | None = None,
 ) -> bytes:
     """The review as an XLSX file: one sheet per table, each naming unit and period;
     with ``custody_head``, a last sheet anchoring the custody trail (:mod:`.custody`)."""
@@ -451,7 +455,7 @@ def workbook(
     period, earlier = both.current.period, both.previous.period
     title = review_title(kind, period)
     bold, big = Font(bold=True), Font(bold=True, size=13)
-    for name, headings, rows in tables(both, accidents, custody_head):
+    for name, headings, rows in tables(both, accidents, custody_head, server_key):
         sheet = book.create_sheet(title=name[:31])
         sheet.column_dimensions["A"].width = 44
         for col in "BCDEFG":
