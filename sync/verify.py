@@ -5,7 +5,9 @@ reading of sync/PROTOCOL.md §8). Checks:
 
 * ``manifest.json`` lists every other file of the zip, each with the right SHA-256 and
   size (a listed file that is missing, or a file that is not listed, is a problem);
-* each original file's hash and size against its report's signed capture manifest;
+* each original file's hash and size against its report's signed capture manifest (a
+  file of a reporter's answer to a request for information: against its declaration in
+  the custody trail's ``answer_received`` entry, whose own hash the chain check covers);
 * each signed manifest's signature (ECDSA P-256, SHA-256) against the device key in
   ``keys/``, whose name must be the SHA-256 of its SPKI DER bytes;
 * each custody entry's own hash, and the link (``prev_hash``) between entries with
@@ -152,9 +154,35 @@ class Checker:
                 "size"
             ):
                 self.problem(name, "differs from the file sealed at capture")
+        answered = self.answer_files()
         for media_id, name in files.items():
-            if media_id not in sealed:
+            if media_id in sealed:
+                continue
+            declared = answered.get(media_id)
+            if declared is None:
                 self.problem(name, "not in the report's signed manifest")
+                continue
+            # A file of the reporter's answer to a request for information: declared in
+            # the custody trail's answer_received entry (its hash is checked there).
+            data = self.zf.read(name)
+            if (hashlib.sha256(data).hexdigest(), len(data)) != declared:
+                self.problem(name, "differs from the file declared with the answer")
+
+    def answer_files(self) -> dict[str, tuple[str, int]]:
+        """``media_id -> (sha256, size)`` of the files declared by the reporters' answers
+        (``answer_received`` entries of custody/entries.jsonl)."""
+        out: dict[str, tuple[str, int]] = {}
+        raw = self.read("custody/entries.jsonl")
+        for line in (raw or b"").decode("utf-8", "replace").splitlines():
+            try:
+                entry = json.loads(line)
+                if entry.get("kind") != "answer_received":
+                    continue
+                for m in entry["content"]["media"]:
+                    out[str(m["media_id"])] = (str(m["sha256"]), int(m["size"]))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue  # the chain check names a damaged entry
+        return out
 
     def signature(self, sig_name: str, text: bytes, sig: bytes, key_id: str) -> None:
         key_name = f"keys/{key_id}.spki.b64"

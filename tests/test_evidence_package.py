@@ -306,3 +306,37 @@ def test_the_cli_exports_a_case_by_id_or_by_a_report_code(
         assert verify.verify(str(out)) == ([], [])
     missing = runner.invoke(args=["evidence", "export", "no-such-case"])
     assert missing.exit_code != 0 and "no case" in missing.output
+
+
+def test_an_answers_file_on_a_signed_report_verifies_and_a_changed_one_is_named(
+    app: Flask, client: FlaskClient, tmp_path: Path
+) -> None:
+    """A file the reporter added to answer a request for information is not in the
+    capture's signed manifest: it is checked against its declaration in the custody
+    trail (issue 26)."""
+    api, key = Api.register(client), ec.generate_private_key(ec.SECP256R1())
+    put = client.put("/api/v1/devices/key", json={"spki": seal.public_spki(key)}, headers=api.auth)
+    assert put.status_code == 201
+    rid, _ = _signed_report(api, key)
+    with app.app_context():
+        accounts.create_user("rev", PASSWORD, "reviewer", districts=["006"], display_name="R")
+        user = db.session.scalar(sa.select(User).where(User.username == "rev"))
+        case_id = db.session.get(Report, rid).case_id
+        review.decide(
+            user, db.session.get(Case, case_id), "needs_info", reason_code="need_plate_photo"
+        )
+    extra = photo(taken_at="2026-11-21T10:00:00")
+    resp = client.put(
+        f"/api/v1/reports/{rid}/answers/{uuid.uuid4()}",
+        json={"text": "Ảnh biển số", "media": [extra.decl]},
+        headers=api.auth,
+    )
+    assert resp.status_code == 201
+    assert api.put_media(rid, extra).status_code == 201
+    members = _members(_export(app, case_id))
+    code, printed = _verdict(tmp_path, _zip(members, refresh=False))
+    assert (code, printed.strip().splitlines()[-1]) == (0, "HỢP LỆ / VALID"), printed
+    name = next(n for n in members if n.endswith(f"/{extra.media_id}.jpg"))
+    members[name] = members[name][:-1] + bytes([members[name][-1] ^ 1])
+    code, printed = _verdict(tmp_path, _zip(members, refresh=True))
+    assert code == 1 and f"{name}: differs from the file declared with the answer" in printed

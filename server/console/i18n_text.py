@@ -57,6 +57,9 @@ TEXT: dict[str, Pair] = {
     "queue.state.all": ("Tất cả", "All"),
     "queue.state.awaiting": ("Chờ bằng chứng", "Awaiting evidence"),
     "queue.awaiting_badge": ("Chờ bằng chứng", "Awaiting evidence"),
+    # a reporter's answer to a request for information (issue 26)
+    "queue.answered_badge": ("Đã bổ sung {at}", "Information added {at}"),
+    "queue.overdue_badge": ("Quá hạn bổ sung", "Answer overdue"),
     "queue.awaiting_note": (
         "Các vụ việc này chưa nhận được ảnh/video nào nên chưa vào hàng đợi xét duyệt. "
         "Phản ánh không có bằng chứng sau {hours} giờ sẽ hết hạn và tự rời khỏi danh sách.",
@@ -182,6 +185,15 @@ TEXT: dict[str, Pair] = {
     "case.new_reports": (
         "Có phản ánh mới vào vụ việc sau khi kết luận: mở lại vụ việc để quyết định.",
         "A report joined after the verdict: reopen the case to decide.",
+    ),
+    "case.answers": ("Người báo đã bổ sung", "The reporters added"),
+    "case.answer_line": ("{at} · {who}", "{at} · {who}"),
+    "case.answer_files": ("{n} tệp bổ sung", "{n} added files"),
+    "case.answer_no_text": ("(không có lời nhắn)", "(no message)"),
+    "case.answer_file": ("Bổ sung lúc {at}", "Added {at}"),
+    "case.overdue": (
+        "Quá hạn bổ sung: người báo chưa trả lời yêu cầu từ {at} (quá {days} ngày).",
+        "Answer overdue: the reporter has not answered the request of {at} ({days} days).",
     ),
     "case.reopen": ("Mở lại vụ việc", "Reopen the case"),
     "case.reopen_why": ("Lý do mở lại (bắt buộc)", "Why reopen it (required)"),

@@ -30,7 +30,7 @@ from werkzeug.wrappers import Response
 
 from ..models import Case, User
 from ..reasons import INFO_REASONS, REJECT_REASONS, STATUS_TEXT
-from ..services import accounts, case_merge, cases, checklist, districts, review
+from ..services import accounts, answers, case_merge, cases, checklist, districts, review
 from ..services.audit_log import recent_entries
 from ..services.dossier import dossier
 from ..services.evidence import media_store
@@ -80,6 +80,7 @@ def queue() -> str:
         districts=sorted(codes) if codes is not None else None,
         bulk_reasons=review.BULK_REJECT_REASONS,
         expiry_hours=current_settings().report_evidence_expiry_hours,
+        overdue_before=answers.overdue_before(),
     )
 
 
@@ -106,6 +107,12 @@ def bulk_reject() -> Response:
 def case(case_id: str) -> str:
     user = _user()
     found = dossier(case_for(user, case_id))
+    given = answers.answers_of_case(found.case.id)
+    answer_files: dict[str, list[str]] = {}
+    for r in found.reports:
+        for m in r.media:
+            if m.answer_id:
+                answer_files.setdefault(m.answer_id, []).append(m.id)
     return render_template(
         "console/case.html",
         case=found.case,
@@ -128,6 +135,11 @@ def case(case_id: str) -> str:
         similar=[
             c for c in cases.similar_cases(found.case.id) if may_see_district(user, c.district_code)
         ],
+        answers=given,
+        answer_files=answer_files,
+        answer_at={a.id: a.created_at for a in given},
+        overdue_before=answers.overdue_before(),
+        overdue_days=current_settings().info_request_wait_days,
     )
 
 

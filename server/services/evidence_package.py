@@ -6,6 +6,8 @@ Layout (sync/PROTOCOL.md §8 describes it for verifiers)::
                                           every other file with its sha256 and size
     summary.html                          one page in Vietnamese for the penalty file
     decisions.json                        the reviewers' decisions (no internal notes)
+    answers.json                          the reporters' answers to requests for
+                                          information (text, files, time; issue 26)
     custody/entries.jsonl                 the custody-trail entries whose subject is the
                                           case, one of its reports or one of its files
     keys/<key_id>.spki.b64                the devices' public keys (SPKI DER, base64)
@@ -33,7 +35,8 @@ import sqlalchemy as sa
 from .. import catalogue
 from ..console.i18n_text import LABELS
 from ..extensions import db
-from ..models import Case, CustodyEntry, DeviceKey, Report, utcnow
+from ..models import Case, CustodyEntry, DeviceKey, Report, ReportAnswer, utcnow
+from . import answers as answers_service
 from . import custody, report_codes
 from .dossier import DecisionEntry, decisions_with_actors
 from .evidence import media_store
@@ -136,6 +139,17 @@ def _decision(entry: DecisionEntry) -> dict[str, Any]:
     }
 
 
+def _answer(answer: ReportAnswer, reports: list[Report]) -> dict[str, Any]:
+    media = [m.id for r in reports for m in r.media if m.answer_id == answer.id]
+    return {
+        "answer_id": answer.id,
+        "report_id": answer.report_id,
+        "text": answer.text,
+        "media_ids": media,
+        "at": _iso(answer.created_at),
+    }
+
+
 def write_package(case: Case, out: IO[bytes]) -> dict[str, Any]:
     """Write the package of ``case`` to ``out`` (a binary file); returns its manifest."""
     reports = list(
@@ -150,6 +164,7 @@ def write_package(case: Case, out: IO[bytes]) -> dict[str, Any]:
         else []
     )
     decisions = decisions_with_actors(case.id)
+    given = answers_service.answers_of_case(case.id)
     subjects = [case.id] + [r.id for r in reports] + [m.id for r in reports for m in r.media]
     entries = _custody_entries(subjects)
     head = custody.head()
@@ -181,6 +196,7 @@ def write_package(case: Case, out: IO[bytes]) -> dict[str, Any]:
                         "content_type": m.content_type,
                         "received_at": _iso(m.received_at),
                         "exif": m.exif,
+                        "answer_id": m.answer_id,
                     }
                 )
             w.add(
@@ -217,9 +233,10 @@ def write_package(case: Case, out: IO[bytes]) -> dict[str, Any]:
             ).encode("utf-8"),
         )
         w.add("decisions.json", _json([_decision(d) for d in decisions]))
+        w.add("answers.json", _json([_answer(a, reports) for a in given]))
         w.add(
             "summary.html",
-            summary_html(case, reports, decisions, str(head), exported_at).encode("utf-8"),
+            summary_html(case, reports, decisions, str(head), exported_at, given).encode("utf-8"),
         )
         manifest = {
             "format": FORMAT,
@@ -250,6 +267,7 @@ def summary_html(
     decisions: list[DecisionEntry],
     head: str,
     exported_at: datetime,
+    given: list[ReportAnswer] | None = None,
 ) -> str:
     """One page in Vietnamese (inline CSS, no script) for the penalty file."""
     e = html.escape
@@ -275,6 +293,14 @@ def summary_html(
         )
         or "<li>Chưa có quyết định.</li>"
     )
+    codes = {r.id: r.code for r in reports}
+    added = "".join(
+        f"<li>{e(_local(a.created_at))} · {e(codes.get(a.report_id, ''))}: "
+        f"{e(a.text or '(không có lời nhắn)')}"
+        f" · {sum(1 for r in reports for m in r.media if m.answer_id == a.id)} tệp</li>"
+        for a in given or []
+    )
+    added_html = f"<h2>Người báo bổ sung</h2><ul>{added}</ul>" if added else ""
     return f"""<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">
 <title>Gói bằng chứng vụ việc {e(case.id[:8])}</title>
@@ -291,6 +317,7 @@ table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding
 <table><tr><th>Mã</th><th>Thời điểm</th><th>Biển số</th><th>Vị trí</th><th>Số tệp</th>
 <th>Chữ ký của thiết bị</th></tr>{rows}</table>
 <h2>Quyết định</h2><ul>{decided}</ul>
+{added_html}
 <h2>Kiểm tra</h2>
 <p>Các tệp gốc, bản kê đã ký, khóa công khai của thiết bị và chuỗi lưu giữ bằng chứng
 nằm trong gói này. Ai cũng có thể kiểm tra không cần mạng:

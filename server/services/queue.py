@@ -202,6 +202,9 @@ def open_cases(user: User, filters: QueueFilters, page: int) -> Page:
         db.session.scalars(
             query.order_by(
                 sa.case((_pending(), 0), else_=1),
+                # A reporter's answer to a request for information: back on top (issue 26).
+                sa.case((Case.answered_at.is_not(None), 0), else_=1),
+                Case.answered_at.desc(),
                 Case.report_count.desc(),
                 Case.created_at,
                 Case.id,

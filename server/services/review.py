@@ -117,6 +117,7 @@ def _check_reach(reports: list[Report], confirm_count: int | None) -> None:
 def _set_verdict(case: Case, verdict: str | None) -> None:
     case.verdict = verdict
     case.verdict_at = utcnow()
+    case.answered_at = None  # a reporter's answer is "đã bổ sung" until the next decision
 
 
 def decide(
