@@ -28,7 +28,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from ..models import Case, User
+from ..models import Case, Media, User
 from ..reasons import INFO_REASONS, REJECT_REASONS, STATUS_TEXT
 from ..services import accounts, answers, case_merge, cases, checklist, districts, review
 from ..services.audit_log import recent_entries
@@ -108,11 +108,11 @@ def case(case_id: str) -> str:
     user = _user()
     found = dossier(case_for(user, case_id))
     given = answers.answers_of_case(found.case.id)
-    answer_files: dict[str, list[str]] = {}
+    answer_files: dict[str, list[Media]] = {}
     for r in found.reports:
         for m in r.media:
             if m.answer_id:
-                answer_files.setdefault(m.answer_id, []).append(m.id)
+                answer_files.setdefault(m.answer_id, []).append(m)
     return render_template(
         "console/case.html",
         case=found.case,
