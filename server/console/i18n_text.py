@@ -468,9 +468,10 @@ EVENTS: dict[str, Pair] = {
         "{actor} split the report of {report} and its group back into case {other} (merge undone).",
     ),
     "reopened": (
-        "{actor} mở lại vụ việc này: phản ánh của {report} và nhóm của nó tách khỏi vụ "
-        "việc {other}.",
-        "{actor} reopened this case: the report of {report} and its group left case {other}.",
+        "{actor} tách phản ánh của {report} và nhóm của nó khỏi vụ việc {other}, trở lại "
+        "vụ việc này (hoàn tác gộp).",
+        "{actor} split the report of {report} and its group out of case {other}, back into "
+        "this case (merge undone).",
     ),
 }
 
@@ -569,7 +570,7 @@ LABELS: dict[str, dict[str, Pair]] = {
         "absorbed_by_hand": ("Cán bộ gộp vụ việc khác vào", "Another case merged in by hand"),
         "merged_by_hand": ("Cán bộ gộp vào vụ việc khác", "Merged into another case by hand"),
         "unmerged": ("Hoàn tác gộp vụ việc", "Merge undone"),
-        "reopened": ("Mở lại vụ việc", "Case reopened"),
+        "reopened": ("Tách trở lại thành vụ việc riêng", "Split back into its own case"),
         "report_expired": (
             "Phản ánh hết hạn (không có bằng chứng)",
             "Report expired (no evidence)",
