@@ -58,6 +58,8 @@ TEXT: dict[str, Pair] = {
     "queue.state.awaiting": ("Chờ bằng chứng", "Awaiting evidence"),
     "queue.awaiting_badge": ("Chờ bằng chứng", "Awaiting evidence"),
     # a reporter's answer to a request for information (issue 26)
+    "queue.flag": ("Cảnh báo", "Warning"),
+    "queue.flags": ("Cảnh báo", "Warnings"),
     "queue.answered_badge": ("Đã bổ sung {at}", "Information added {at}"),
     "queue.overdue_badge": ("Quá hạn bổ sung", "Answer overdue"),
     "queue.awaiting_note": (
@@ -185,6 +187,23 @@ TEXT: dict[str, Pair] = {
     "case.new_reports": (
         "Có phản ánh mới vào vụ việc sau khi kết luận: mở lại vụ việc để quyết định.",
         "A report joined after the verdict: reopen the case to decide.",
+    ),
+    "case.evidence_first": ("Bằng chứng", "Evidence"),
+    "case.first_photo": (
+        "Ảnh đầu tiên ({n}/{total}), của {who}",
+        "First photo ({n}/{total}), by {who}",
+    ),
+    "case.no_photo": ("Chưa có ảnh nào được nhận.", "No photo received yet."),
+    "case.plates": ("Biển số", "Plates"),
+    "case.all_evidence": ("Xem mọi bằng chứng và EXIF", "All evidence and EXIF"),
+    "case.next_case": (
+        "Sau khi quyết định, mở vụ việc tiếp theo trong hàng đợi",
+        "After the decision, open the next case of the queue",
+    ),
+    "case.decided_link": ("Vụ việc vừa quyết định: {id}", "The case just decided: {id}"),
+    "case.evidence_unseen": (
+        "Bạn chưa xem ảnh, video của vụ việc. Vẫn ghi quyết định?",
+        "You have not looked at the case's photos or videos. Record the decision anyway?",
     ),
     "case.answers": ("Người báo đã bổ sung", "The reporters added"),
     "case.answer_line": ("{at} · {who}", "{at} · {who}"),

@@ -11,7 +11,7 @@ Who may see which case, report or file is decided in :mod:`.access`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,10 @@ from flask import (
     request,
     send_file,
     send_from_directory,
+    session,
     url_for,
 )
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from ..models import Case, Media, User
@@ -34,7 +36,7 @@ from ..services import accounts, answers, case_merge, cases, checklist, district
 from ..services.audit_log import recent_entries
 from ..services.dossier import dossier
 from ..services.evidence import media_store
-from ..services.queue import QueueFilters, open_cases, violation_choices
+from ..services.queue import FLAG_CODES, QueueFilters, open_cases, violation_choices
 from ..services.reveal import RevealError, may_reveal, reveal_identity, reveal_log
 from ..settings import current_settings
 from . import bp
@@ -81,6 +83,7 @@ def queue() -> str:
         bulk_reasons=review.BULK_REJECT_REASONS,
         expiry_hours=current_settings().report_evidence_expiry_hours,
         overdue_before=answers.overdue_before(),
+        flag_codes=sorted(FLAG_CODES),
     )
 
 
@@ -140,7 +143,29 @@ def case(case_id: str) -> str:
         answer_at={a.id: a.created_at for a in given},
         overdue_before=answers.overdue_before(),
         overdue_days=current_settings().info_request_wait_days,
+        decided=_decided_link(user, request.args.get("decided", "")),
+        next_case=session.get("next_case", False),
+        first_image=_first_image(found.reports),
     )
+
+
+def _decided_link(user: User, case_id: str) -> Case | None:
+    """The case decided just before (``?decided=``), if the user may open it."""
+    if not case_id:
+        return None
+    try:
+        return case_for(user, case_id[:36])
+    except HTTPException:
+        return None
+
+
+def _first_image(reports: list) -> Media | None:
+    """The first received photo of the case (its first reporter's first), or None."""
+    for r in reports:
+        for m in r.media:
+            if m.received and m.content_type.startswith("image/"):
+                return m
+    return None
 
 
 def _to_case(case: Case) -> Response:
@@ -148,7 +173,12 @@ def _to_case(case: Case) -> Response:
 
 
 def _review_act(
-    case: Case, act: Callable[[], object], done: str, *, elsewhere: str | None = None
+    case: Case,
+    act: Callable[[], object],
+    done: str,
+    *,
+    elsewhere: str | None = None,
+    then_next: bool = False,
 ) -> Response:
     """Run a reviewer's act on ``case`` (again if PostgreSQL aborted it as a deadlock
     victim: :func:`review.retry_on_conflict`), flash how it went, and redirect.
@@ -163,6 +193,11 @@ def _review_act(
         flash(decision_error(exc), "error")
         return _to_case(case)
     flash(t(done), "ok")
+    if then_next:  # the next case of the queue, with the decided one a link away
+        following = _next_case(_user(), case)
+        if following is not None:
+            return redirect(url_for("console.case", case_id=following.id, decided=case.id))
+        return redirect(url_for("console.queue"))
     if isinstance(result, Case):
         if may_see_district(_user(), result.district_code):
             return _to_case(result)
@@ -188,7 +223,24 @@ def decide(case_id: str) -> Response:
             confirm_count=_count(form.get("confirm_count")),
         ),
         "flash.decided",
+        then_next=_wants_next(form),
     )
+
+
+def _wants_next(form: Mapping[str, str]) -> bool:
+    """The reviewer's setting "after a decision, open the next case of the queue" (issue
+    26), sent with each decision and kept in the session for the next page."""
+    wanted = form.get("next_case") == "1"
+    session["next_case"] = wanted
+    return wanted
+
+
+def _next_case(user: User, decided: Case) -> Case | None:
+    """The first case of the user's default queue other than ``decided``, or None."""
+    for row in open_cases(user, QueueFilters(), 1).items:
+        if row.case.id != decided.id:
+            return row.case
+    return None
 
 
 @bp.route("/cases/<case_id>/penalty", methods=["POST"])
