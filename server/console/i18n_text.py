@@ -831,6 +831,10 @@ TEXT.update(
     {
         "case.provenance": ("Thông tin xác thực nội dung (C2PA)", "Content Credentials (C2PA)"),
         "case.provenance_signer": ("người ký: {name}", "signed by: {name}"),
+        "case.ai_generated": (
+            "Ảnh/video do trí tuệ nhân tạo (AI) tạo ra",
+            "AI-generated photo/video",
+        ),
     }
 )
 LABELS["provenance"] = {

@@ -30,6 +30,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from .. import provenance
 from ..models import Case, Media, User
 from ..reasons import INFO_REASONS, REJECT_REASONS, STATUS_TEXT
 from ..services import accounts, answers, case_merge, cases, checklist, districts, review
@@ -42,7 +43,7 @@ from ..settings import current_settings
 from . import bp
 from .access import allowed_districts, case_for, may_see_district, media_for, report_for
 from .auth import current_user, role_required
-from .i18n import decision_error, t
+from .i18n import current_lang, decision_error, t
 from .media_stream import stream_blob
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -367,7 +368,8 @@ def audit_log() -> str:
 def _local(value: datetime | None, offset_min: int = 420) -> str:
     if value is None:
         return ""
-    return (value + timedelta(minutes=offset_min)).strftime("%Y-%m-%d %H:%M")
+    # One date format on every screen, the phone's too (issue 26): dd/mm/yyyy HH:MM.
+    return (value + timedelta(minutes=offset_min)).strftime("%d/%m/%Y %H:%M")
 
 
 @bp.app_template_filter("exif_value")
@@ -377,3 +379,33 @@ def _exif_value(value: Any, key: str = "") -> str:
     if isinstance(value, float):
         return f"{value:.6f}" if key in ("lat", "lon") else f"{value:.1f}"
     return str(value)
+
+
+@bp.app_template_global("ai_generated")
+def _ai_generated(detail: dict[str, Any] | None) -> bool:
+    """A file's Content Credentials say a generative model made it (issue 26)."""
+    return provenance.ai_generated(detail)
+
+
+_KINDS = {"image": ("Ảnh", "Photo"), "video": ("Video", "Video")}
+
+
+@bp.app_template_filter("file_kind")
+def _file_kind(content_type: str) -> str:
+    """"Ảnh JPEG", "Video MP4": a file's kind in words, not its MIME type (issue 26)."""
+    major, _, minor = (content_type or "").partition("/")
+    words = _KINDS.get(major, ("Tệp", "File"))
+    name = minor.upper().replace("QUICKTIME", "MOV").replace("X-", "")
+    return f"{words[1] if current_lang() == 'en' else words[0]} {name}".strip()
+
+
+@bp.app_template_filter("file_size")
+def _file_size(size: int) -> str:
+    """"52 KB", "1,3 MB": decimal units, the phone's way (issue 26; no "KiB")."""
+    value, unit = float(size or 0), "B"
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            break
+        value /= 1000
+    text = f"{value:.0f}" if unit in ("B", "KB") else f"{value:.1f}"
+    return f"{text.replace('.', ',') if current_lang() != 'en' else text} {unit}"
