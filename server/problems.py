@@ -107,6 +107,16 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         "Thiết bị này đã đăng ký một khóa khác; hãy đăng ký thiết bị mới.",
         "This device already registered another key; register a new device.",
     ),
+    "answer_conflict": (
+        409,
+        "Mã câu trả lời này đã được dùng với nội dung khác.",
+        "This answer id was already used with a different body.",
+    ),
+    "no_information_requested": (
+        409,
+        "Phản ánh này không đang chờ bổ sung thông tin.",
+        "This report is not waiting for more information.",
+    ),
     "media_id_conflict": (
         409,
         "Mã tệp này đã thuộc về một phản ánh khác.",
@@ -260,6 +270,8 @@ DOMAIN_PROBLEMS: dict[type[errors.DomainError], Problem] = {
     errors.ReportConflict: Problem("report_conflict", 409),
     errors.ReportExpired: Problem("report_expired", 410),
     errors.MediaIdConflict: Problem("media_id_conflict", 409),
+    errors.AnswerConflict: Problem("answer_conflict", 409),
+    errors.NoInformationRequested: Problem("no_information_requested", 409),
     errors.DeviceKeyConflict: Problem("device_key_conflict", 409),
     errors.MediaNotDeclared: Problem("media_not_declared", 404),
     errors.LengthRequired: Problem("length_required", 411),

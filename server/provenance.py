@@ -282,6 +282,18 @@ def _source_type(manifest: dict[str, Any]) -> str | None:
     return None
 
 
+# Digital source types (IPTC) of media a generative model made, wholly or in part: the
+# console labels such a file as AI-generated, not only "edited" (issue 26).
+AI_SOURCES = frozenset(
+    {"trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia", "algorithmicMedia"}
+)
+
+
+def ai_generated(detail: dict[str, Any] | None) -> bool:
+    """Whether a file's Content Credentials say a generative model made it."""
+    return bool(detail) and (detail or {}).get("source_type") in AI_SOURCES
+
+
 def _generator(manifest: dict[str, Any]) -> str | None:
     info = manifest.get("claim_generator_info")
     if isinstance(info, list) and info and isinstance(info[0], dict):

@@ -31,6 +31,8 @@ STATUS_TEXT: dict[str, tuple[str, str]] = {
     "penalty_issued": ("Đã ra quyết định xử phạt", "A penalty decision was issued"),
     "rejected": ("Không được chấp nhận", "Not accepted"),
     "needs_info": ("Cần bổ sung thông tin", "More information needed"),
+    "info_added": ("Đã bổ sung, chờ xem xét", "Information added, awaiting review"),
+    "reopened": ("Đang xem xét lại", "Under review again"),
     "expired": (
         "Đã hết hạn: ảnh/video không được gửi tới kịp thời",
         "Expired: the photos/videos did not arrive in time",

@@ -145,6 +145,11 @@ class Settings:
     # A report whose evidence has not started arriving this many hours after the
     # server received it expires (server.services.evidence_expiry); 0: never.
     report_evidence_expiry_hours: float = 72.0
+    # A request for information (needs_info) unanswered this many days is shown to the
+    # reviewer as such ("quá hạn bổ sung") in the queue and on the case page.
+    info_request_wait_days: float = 7.0
+    # The most files one answer to a request for information may bring.
+    max_answer_media: int = 10
 
     # -- resumable uploads ------------------------------------------------------------
     # Incomplete resumable uploads expire after this many hours.

@@ -150,6 +150,32 @@ class ReportInSchema(Schema):
             raise ValidationError("Each media_id may appear once.", field_name="media")
 
 
+class AnswerInSchema(Schema):
+    """Body of ``PUT /api/v1/reports/<report_id>/answers/<answer_id>`` (PROTOCOL §3.10):
+    the reporter's answer to a request for information, a short text and/or files."""
+
+    text = fields.String(load_default="", validate=validate.Length(max=1000))
+    media = fields.List(fields.Nested(MediaDeclSchema), load_default=list)
+
+    @validates_schema
+    def _something(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data.get("text", "").strip() and not data.get("media"):
+            raise ValidationError("Give a text, files, or both.", field_name="text")
+        ids = [m["media_id"] for m in data.get("media", [])]
+        if len(ids) != len(set(ids)):
+            raise ValidationError("Each media_id may appear once.", field_name="media")
+
+
+class AnswerOutSchema(OutSchema):
+    """An answer as stored: its files are evidence items of the report (``evidence``)."""
+
+    answer_id = fields.String()
+    report_id = fields.String()
+    text = fields.String()
+    media_ids = fields.List(fields.String())
+    at = fields.String()
+
+
 class ExifSchema(Schema):
     """EXIF of an evidence file as stored (``server.exif.ExifData.to_dict``)."""
 
@@ -169,6 +195,8 @@ class EvidenceSchema(OutSchema):
     content_type = fields.String()
     received = fields.Boolean()
     exif = fields.Nested(ExifSchema, allow_none=True)
+    # The answer to a request for information this file came with; null: the report's own.
+    answer_id = fields.String(allow_none=True)
 
 
 class DistrictRefSchema(OutSchema):
@@ -205,6 +233,8 @@ class ReportOutSchema(OutSchema):
     police_unit = fields.Nested(PoliceUnitRefSchema, allow_none=True)
     case_id = fields.String(allow_none=True)
     received_at = fields.String()
+    # The reporter's answers to requests for information (PROTOCOL §3.10), oldest first.
+    answers = fields.List(fields.Nested(AnswerOutSchema))
 
 
 class DeviceOutSchema(OutSchema):

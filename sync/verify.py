@@ -13,7 +13,11 @@ reading of sync/PROTOCOL.md §8). In order:
 4. each report against the signed manifest (its seal status, device key id, flags, files),
    each sealed file against the phone's signed capture manifest, that manifest's
    signature (ECDSA P-256) against the device key in ``keys/``, and ``report.json``'s
-   time, place and files against what the phone signed;
+   time, place and files against what the phone signed; a file of a reporter's answer to
+   a request for information (``answer_id`` in report.json, issue 26) is not in that
+   manifest: it is checked against its declaration in the report's ``answer_received``
+   custody entry (whose own hash the chain check covers), and ``answers.json`` against
+   those entries;
 5. the custody entries: each hash, the global links between consecutive seqs, each
    subject's trail from its first entry (``subject_prev_hash``), each trail's last entry
    against the signed manifest's ``trails``, nothing past the signed checkpoint; every
@@ -132,6 +136,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "not_sealed": (
         "không có trong bản kê đã ký lúc chụp",
         "not in the report's signed manifest",
+    ),
+    "answer_changed": (
+        "khác với tệp người báo đã khai khi trả lời (mục answer_received)",
+        "differs from the file declared with the answer (answer_received entry)",
+    ),
+    "answer_unbacked": (
+        "câu trả lời không có mục answer_received tương ứng trong chuỗi lưu giữ (giả mạo?)",
+        "answer without its answer_received custody entry (forged?)",
     ),
     "report_time": (
         "thời điểm khác với thời điểm điện thoại đã ký",
@@ -324,6 +336,7 @@ class Checker:
         entries = self.custody(head, manifest.get("trails") or {}, subjects)
         self.receipts(entries)
         self.decisions(str(manifest.get("case_id")), entries)
+        self.answers()
 
     def _key_for(self, key_id: str, item: str) -> Ed25519PublicKey | None:
         if self.given_keys is not None:
@@ -425,6 +438,14 @@ class Checker:
                 m.get("media_id") for m in got.get("media", [])
             ] != binding.get("media"):
                 self.problem(name, "binding")
+        answered = self.answer_files(rid)
+        for media_id, name in sorted(by_id.items()):
+            declared = answered.get(media_id)
+            if declared is None:
+                continue
+            blob = self.zf.read(name)
+            if (hashlib.sha256(blob).hexdigest(), len(blob)) != declared[1:]:
+                self.problem(name, "answer_changed")
         status = binding.get("signature_status")
         if status != "valid":
             self.note(base.rstrip("/"), "note_unsigned")
@@ -443,7 +464,7 @@ class Checker:
         self.capture_signature(sig_name, text, sig, str(binding.get("signing_key_id") or ""))
         if signed.get("report_id") != rid:
             self.problem(manifest_name, "capture_other_report")
-        self.report_data(base + "report.json", data, signed)
+        self.report_data(base + "report.json", data, signed, answered)
         for media_id, entry in sealed.items():
             name = by_id.get(media_id)
             if name is None:
@@ -463,11 +484,67 @@ class Checker:
             ):
                 self.problem(name, "sealed_changed")
         for media_id, name in by_id.items():
-            if media_id not in sealed:
+            if media_id not in sealed and media_id not in answered:
                 self.problem(name, "not_sealed")
 
-    def report_data(self, name: str, data: dict[str, Any], signed: dict[str, Any]) -> None:
-        """report.json's time, place and files against the phone's signed manifest."""
+    def answer_files(self, rid: str) -> dict[str, tuple[str, str, int]]:
+        """``media_id -> (answer_id, sha256, size)`` of the files that the reporter's answers
+        about report ``rid`` declared (its ``answer_received`` custody entries)."""
+        out: dict[str, tuple[str, str, int]] = {}
+        for entry in self.entries_of_kind("answer_received"):
+            try:
+                content = entry["content"]
+                if entry.get("subject") != rid:
+                    continue
+                for m in content["media"]:
+                    out[str(m["media_id"])] = (
+                        str(content["answer_id"]),
+                        str(m["sha256"]),
+                        int(m["size"]),
+                    )
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue  # the chain check names a damaged entry
+        return out
+
+    def entries_of_kind(self, kind: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        raw = self.read(ENTRIES)
+        for line in (raw or b"").decode("utf-8", "replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # the chain check names a damaged entry
+            if isinstance(entry, dict) and entry.get("kind") == kind:
+                out.append(entry)
+        return out
+
+    def answers(self) -> None:
+        """answers.json against the ``answer_received`` custody entries."""
+        given = self.json_of("answers.json")
+        if not isinstance(given, list):
+            return
+        declared: dict[tuple[Any, Any], set[Any]] = {}
+        for entry in self.entries_of_kind("answer_received"):
+            content = entry.get("content")
+            if isinstance(content, dict):
+                media = content.get("media") if isinstance(content.get("media"), list) else []
+                declared[(content.get("answer_id"), entry.get("subject"))] = {
+                    m.get("media_id") for m in media if isinstance(m, dict)
+                }
+        for n, answer in enumerate(given):
+            got = declared.get((answer.get("answer_id"), answer.get("report_id")))
+            if got is None or not set(answer.get("media_ids") or []) <= got:
+                self.problem(f"answers.json #{n + 1}", "answer_unbacked")
+
+    def report_data(
+        self,
+        name: str,
+        data: dict[str, Any],
+        signed: dict[str, Any],
+        answered: dict[str, tuple[str, str, int]],
+    ) -> None:
+        """report.json's time, place and files against the phone's signed manifest; its
+        answer files (``answer_id`` set) against their ``answer_received`` declarations."""
         at = str(data.get("captured_at") or "")
         if at[:23] + "Z" != signed.get("captured_at"):
             self.problem(name, "report_time")
@@ -478,9 +555,19 @@ class Checker:
             place = None
         if place != (sloc.get("lat"), sloc.get("lon"), sloc.get("source")):
             self.problem(name, "report_place")
-        mine = [(m.get("media_id"), m.get("sha256"), m.get("size")) for m in data.get("media", [])]
+        media = data.get("media", [])
+        mine = [
+            (m.get("media_id"), m.get("sha256"), m.get("size"))
+            for m in media
+            if m.get("answer_id") is None
+        ]
         theirs = [(m.get("media_id"), m.get("sha256"), m.get("size")) for m in signed["media"]]
-        if mine != theirs:
+        extra = [
+            (m.get("media_id"), (m.get("answer_id"), m.get("sha256"), m.get("size")))
+            for m in media
+            if m.get("answer_id") is not None
+        ]
+        if mine != theirs or any(answered.get(mid) != decl for mid, decl in extra):
             self.problem(name, "report_files")
 
     def capture_signature(self, sig_name: str, text: bytes, sig: bytes, key_id: str) -> None:

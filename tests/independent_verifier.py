@@ -81,6 +81,20 @@ def problems(data: bytes, server_keys: dict[str, Ed25519PublicKey] | None) -> li
         if n in z and (_sha(z[n]) != meta["sha256"] or len(z[n]) != meta["size"]):
             out.append(f"hash {n}")
 
+    entries = [json.loads(line) for line in z["custody/entries.jsonl"].decode().splitlines()]
+    # answer_received entries: the files a reporter's answer declared (not in the phone's
+    # signed capture manifest), media_id -> (answer_id, sha256, size), per report
+    declared: dict[str, dict[str, tuple]] = {}
+    for e in entries:
+        if e["kind"] == "answer_received":
+            c = e["content"]
+            for m in c["media"]:
+                declared.setdefault(e["subject"], {})[m["media_id"]] = (
+                    c["answer_id"],
+                    m["sha256"],
+                    m["size"],
+                )
+
     subjects = {man["case_id"]}
     for rid, b in man["reports"].items():
         subjects |= {rid, *b["media"]}
@@ -92,6 +106,11 @@ def problems(data: bytes, server_keys: dict[str, Ed25519PublicKey] | None) -> li
             same = all(doc.get(k) == b[k] for k in ("signature_status", "signing_key_id", "flags"))
             if not same or [m["media_id"] for m in doc["media"]] != b["media"]:
                 out.append(f"binding {rid}")
+        answered = declared.get(rid, {})
+        for n in b["files"]:
+            d = answered.get(n.split("/")[-1].split(".")[0])
+            if d is not None and n in z and (_sha(z[n]), len(z[n])) != d[1:]:
+                out.append(f"answer file {n}")
         if b["signature_status"] != "valid":
             continue
         text = z[base + "capture_manifest.txt"]
@@ -115,7 +134,11 @@ def problems(data: bytes, server_keys: dict[str, Ed25519PublicKey] | None) -> li
             "lat": str(Decimal(loc["lat"]).quantize(six, ROUND_HALF_UP)),
             "lon": str(Decimal(loc["lon"]).quantize(six, ROUND_HALF_UP)),
             "source": loc["source"],
-            "media": [[m["media_id"], m["sha256"], m["size"]] for m in rep["media"]],
+            "media": [
+                [m["media_id"], m["sha256"], m["size"]]
+                for m in rep["media"]
+                if m.get("answer_id") is None
+            ],
         }
         theirs = {
             "report_id": signed["report_id"],
@@ -123,7 +146,11 @@ def problems(data: bytes, server_keys: dict[str, Ed25519PublicKey] | None) -> li
             **signed["location"],
             "media": [[m["media_id"], m["sha256"], m["size"]] for m in signed["media"]],
         }
-        if mine != theirs:
+        if mine != theirs or any(
+            answered.get(m["media_id"]) != (m["answer_id"], m["sha256"], m["size"])
+            for m in rep["media"]
+            if m.get("answer_id") is not None
+        ):
             out.append(f"capture manifest {rid}")
         for m in signed["media"]:
             found = [n for n in b["files"] if n.split("/")[-1].split(".")[0] == m["media_id"]]
@@ -131,10 +158,10 @@ def problems(data: bytes, server_keys: dict[str, Ed25519PublicKey] | None) -> li
                 if _sha(z[n]) != m["sha256"] or len(z[n]) != m["size"]:
                     out.append(f"sealed {n}")
         sealed_ids = {m["media_id"] for m in signed["media"]}
+        sealed_ids |= set(answered)
         if any(n.split("/")[-1].split(".")[0] not in sealed_ids for n in b["files"]):
             out.append(f"unsealed file {rid}")
 
-    entries = [json.loads(line) for line in z["custody/entries.jsonl"].decode().splitlines()]
     trail: dict[str, dict] = {}
     before: dict | None = None
     top = 1
@@ -195,4 +222,14 @@ def problems(data: bytes, server_keys: dict[str, Ed25519PublicKey] | None) -> li
             out.append(f"decision {d['kind']}")
         else:
             about_case.remove(hit)
+    for a in json.loads(z["answers.json"]):
+        backed = any(
+            e["kind"] == "answer_received"
+            and e["subject"] == a["report_id"]
+            and e["content"]["answer_id"] == a["answer_id"]
+            for e in entries
+        )
+        got = declared.get(a["report_id"], {})
+        if not backed or any(got.get(m, (None,))[0] != a["answer_id"] for m in a["media_ids"]):
+            out.append(f"answer {a['answer_id']}")
     return out

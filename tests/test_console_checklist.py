@@ -139,3 +139,45 @@ def test_case_checklist_uses_every_received_file_of_the_case(reports, expected) 
     }
     assert got == expected
     assert all(m.kind in ("photo", "video") for r in reports for m in media_of(r))
+
+
+@pytest.mark.parametrize(
+    ("seeds", "expected"),
+    [((5, 5), "not_met"), ((5, 9), "met")],
+    ids=["one-picture-copied", "two-pictures"],
+)
+def test_two_copies_of_one_picture_with_other_exif_times_are_not_two_photos_apart(
+    app: Flask, client: FlaskClient, world: World, seeds: tuple[int, int], expected: str
+) -> None:
+    """Pixel-identical copies whose EXIF times are ten minutes apart: the perceptual hash
+    says they are one picture, so "two photos minutes apart" is not met (issue 26)."""
+    import uuid
+
+    from server.extensions import db
+    from server.models import Report
+    from tests.factories import MediaFile, report_body
+    from tests.media_factory import make_jpeg
+
+    photos = [
+        MediaFile(
+            make_jpeg(
+                (320, 240), seed, lat=DONG_DA[0], lon=DONG_DA[1],
+                taken_at=f"2026-11-20T08:{minute:02d}:00", offset="+07:00",
+            )
+        )
+        for seed, minute in zip(seeds, (0, 10), strict=True)
+    ]  # fmt: skip
+    rid = str(uuid.uuid4())
+    body = report_body(
+        photos,
+        plate="51K-999.99",
+        captured_at="2026-11-20T08:10:00+07:00",
+        location={"lat": DONG_DA[0], "lon": DONG_DA[1], "accuracy_m": 5.0, "source": "gps"},
+    )
+    assert world.citizen.put_report(rid, body).status_code == 201
+    for p in photos:
+        assert world.citizen.put_media(rid, p).status_code == 201
+    with app.app_context():
+        case_id = db.session.get(Report, rid).case_id
+    items, _ = _checklist(session_for(app, "rev_a"), case_id, "vi")
+    assert ("TWO_PHOTOS_APART", expected) in [(code, status) for code, status, _ in items]

@@ -174,7 +174,7 @@ def test_reopening_needs_a_written_reason(app: Flask, world: World, reason: str)
     assert _case(app, world.cases["A3"]).verdict == "verified"
 
 
-def test_reopen_is_audited_and_the_next_decision_tells_only_who_it_changes(
+def test_reopen_is_audited_tells_every_reporter_and_the_next_decision_tells_them_again(
     app: Flask, world: World
 ) -> None:
     c = session_for(app, "rev_a")
@@ -188,12 +188,11 @@ def test_reopen_is_audited_and_the_next_decision_tells_only_who_it_changes(
         assert (entry.case_id, entry.detail) == (case_id, "verified")
         reopen = db.session.scalar(sa.select(Decision).where(Decision.kind == "reopen"))
         assert reopen.internal_note == "ảnh thứ hai không rõ biển"
-    # The reporters keep "verified" while the case is reopened ...
-    assert _statuses(app, world, "a1", "a2") == ["verified", "verified"]
-    counts = {n: len(_events(app, world.reports[n])) for n in ("a1", "a2")}
-    # ... the same verdict again tells nobody twice; another verdict tells everyone.
+    # Every reporter learns the case is under review again (issue 26) ...
+    assert _statuses(app, world, "a1", "a2") == ["reopened", "reopened"]
+    # ... and the same verdict again tells them again.
     _verify(c, case_id, 2)
-    assert {n: len(_events(app, world.reports[n])) for n in ("a1", "a2")} == counts
+    assert _statuses(app, world, "a1", "a2") == ["verified", "verified"]
     post(c, f"/console/cases/{case_id}/reopen", {"reason": "xem lại theo đề nghị"})
     data = {"kind": "reject", "reason_code": "plate_unreadable", "confirm_count": "2"}
     post(c, f"/console/cases/{case_id}/decide", data)

@@ -104,9 +104,10 @@ SHARED = json.loads(
 
 
 def shared_media(media: list[list]) -> list[Media]:
+    """``[kind, minutes or null, picture?]`` rows as checklist media."""
     return [
-        Media(kind, None if minutes is None else T0 + timedelta(minutes=minutes))
-        for kind, minutes in media
+        Media(m[0], None if m[1] is None else T0 + timedelta(minutes=m[1]), *m[2:])
+        for m in media
     ]
 
 

@@ -633,3 +633,57 @@ def test_an_independent_verifier_written_from_protocol_agrees_on_every_forgery(
             theirs = independent_verifier.problems(package, given)
             assert (code == 0) == (theirs == []), (name, given is not None, theirs, printed)
     assert independent_verifier.problems(real, keys) == []
+
+
+def test_an_answers_file_on_a_signed_report_verifies_and_a_changed_one_is_named(
+    app: Flask, client: FlaskClient, tmp_path: Path
+) -> None:
+    """A file the reporter added to answer a request for information is not in the
+    capture's signed manifest: it is checked against its declaration in the custody
+    trail (issue 26), by sync.verify and by the verifier written from PROTOCOL §8, even
+    in a package a forger re-signed; answers.json is a signed file backed by the trail."""
+    from tests import independent_verifier
+
+    api, key = Api.register(client), ec.generate_private_key(ec.SECP256R1())
+    put = client.put("/api/v1/devices/key", json={"spki": seal.public_spki(key)}, headers=api.auth)
+    assert put.status_code == 201
+    rid, _ = _signed_report(api, key)
+    with app.app_context():
+        accounts.create_user("rev", PASSWORD, "reviewer", districts=["006"], display_name="R")
+        user = db.session.scalar(sa.select(User).where(User.username == "rev"))
+        case_id = db.session.get(Report, rid).case_id
+        review.decide(
+            user, db.session.get(Case, case_id), "needs_info", reason_code="need_plate_photo"
+        )
+    extra = photo(taken_at="2026-11-21T10:00:00")
+    resp = client.put(
+        f"/api/v1/reports/{rid}/answers/{uuid.uuid4()}",
+        json={"text": "Ảnh biển số", "media": [extra.decl]},
+        headers=api.auth,
+    )
+    assert resp.status_code == 201
+    assert api.put_media(rid, extra).status_code == 201
+    package = _export(app, case_id)
+    members = _members(package)
+    published = _published(app, tmp_path)
+    code, printed = _verdict(tmp_path, package, "--server-key", published)
+    assert (code, printed.strip().splitlines()[-1]) == (0, "HỢP LỆ / VALID"), printed
+    assert independent_verifier.problems(package, verify.load_server_keys(published)) == []
+    given = json.loads(members["answers.json"])
+    assert [a["media_ids"] for a in given] == [[extra.media_id]]
+    assert "answers.json" in json.loads(members["manifest.json"])["files"]
+    report = json.loads(members[f"reports/{rid}/report.json"])
+    assert [m["answer_id"] is not None for m in report["media"]] == [False, True]
+    manifest = json.loads(members["manifest.json"])
+    name = next(n for n in members if n.endswith(f"/{extra.media_id}.jpg"))
+    changed = {**members, name: members[name][:-1] + bytes([members[name][-1] ^ 1])}
+    forged = _forge(changed, manifest)
+    code, printed = _verdict(tmp_path, forged)
+    assert code == 1
+    assert f"{name}: {' / '.join(verify.MESSAGES['answer_changed'])}" in printed, printed
+    assert f"answer file {name}" in independent_verifier.problems(forged, None)
+    unbacked = [{**given[0], "answer_id": str(uuid.uuid4())}]
+    forged = _forge({**members, "answers.json": json.dumps(unbacked).encode()}, manifest)
+    code, printed = _verdict(tmp_path, forged)
+    assert code == 1 and f"answers.json #1: {verify.MESSAGES['answer_unbacked'][0]}" in printed
+    assert independent_verifier.problems(forged, None) == [f"answer {unbacked[0]['answer_id']}"]

@@ -508,6 +508,8 @@ CONSOLE = {  # file -> (Vietnamese, English) words on the case page
     ),
     "colour_action": ("đã chỉnh sửa", "edited"),
     "byte_flipped": ("chữ ký không hợp lệ", "invalid"),
+    # A generative model's picture says so, not only "edited" (issue 26).
+    "ai_generated": ("Ảnh/video do trí tuệ nhân tạo (AI) tạo ra", "AI-generated photo/video"),
 }
 
 
@@ -526,11 +528,14 @@ def test_the_case_page_shows_the_provenance_in_vietnamese_and_english(
     c = _reviewer(app)
     for name, (vi, en) in CONSOLE.items():
         page_vi = _case_page(app, c, sent[name], "vi")  # ?lang= is remembered
-        assert (
-            "Thông tin xác thực nội dung (C2PA): "
-            + (f"<strong>{vi}</strong>" if name == "byte_flipped" else vi)
-            in page_vi
-        ), name
+        if name == "ai_generated":
+            assert f'<strong class="ai-generated">{vi}</strong>' in page_vi
+        else:
+            assert (
+                "Thông tin xác thực nội dung (C2PA): "
+                + (f"<strong>{vi}</strong>" if name == "byte_flipped" else vi)
+                in page_vi
+            ), name
         assert f"người ký: {SIGNER_CN} ({ISSUER_O})" in page_vi
         page_en = _case_page(app, c, sent[name], "en")
         assert "Content Credentials (C2PA): " in page_en and en in page_en, name
@@ -539,6 +544,8 @@ def test_the_case_page_shows_the_provenance_in_vietnamese_and_english(
     assert 'class="provenance p-none muted">Thông tin xác thực nội dung (C2PA): không có' in plain
     for vi, _ in CONSOLE.values():
         assert vi not in plain
+    for name in ("signed_jpeg", "colour_action"):  # not made by a model: no such label
+        assert "ai-generated" not in _case_page(app, c, sent[name], "vi")
     assert "người ký" not in plain
     plain_en = _case_page(app, c, sent["plain_jpeg"], "en")
     assert "Content Credentials (C2PA): not present" in plain_en

@@ -96,8 +96,9 @@ def test_get_report_shows_stored_fields_and_normalised_plate(client):
     assert body["captured_at"] == "2026-11-20T08:15:30+07:00"
     assert body["named_report"] is True
     assert body["evidence"] == [
-        {**media.decl, "received": False, "exif": None},
+        {**media.decl, "received": False, "exif": None, "answer_id": None},
     ]
+    assert body["answers"] == []  # no request for information answered (issue 26)
     assert isinstance(body["flags"], list)
 
 

@@ -145,6 +145,16 @@ export class CaptureForm {
       item.sha256.catch(() => {});
       this.items.push(item);
       this.dirty = true;
+      if (item.kind === 'image') {
+        // What the photo shows: copies of one picture count once in the checklist.
+        import('./capture/picture-hash.js')
+          .then((m) => m.pictureHash(typed))
+          .then((hash) => {
+            item.picture = hash;
+            this.renderMedia();
+          })
+          .catch(() => {});
+      }
       readExif(typed).then((exif) => {
         item.exif = exif;
         // No GPS fix but the photo knows where it was taken: offer that (the user sees it).

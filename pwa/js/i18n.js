@@ -141,6 +141,8 @@ const STRINGS = {
     send_now: 'Gửi ngay',
     queue_waiting: '{n} phản ánh đang chờ gửi',
     queue_done: 'Mọi phản ánh đã được gửi',
+    queue_attention: '{n} mục chưa gửi được, cần bạn xử lý',
+    officer_signout_confirm: 'Còn {n} phản ánh của bạn chưa gửi xong. Nếu đăng xuất, máy vẫn tự gửi khi có mạng nhưng bạn sẽ không thấy chúng trong danh sách. Vẫn đăng xuất?',
     storage_line: 'Bộ nhớ đang dùng: {used} / còn trống {free}',
     persisted_yes: 'Dữ liệu được bảo vệ khỏi bị trình duyệt tự xoá.',
     persisted_no: 'Trình duyệt có thể xoá dữ liệu khi máy đầy. Hãy thêm ứng dụng vào màn hình chính.',
@@ -157,6 +159,30 @@ const STRINGS = {
     srv_rejected: 'Không được chấp nhận',
     srv_needs_info: 'Cần bổ sung thông tin',
     srv_expired: 'Đã hết hạn: ảnh/video không được gửi tới kịp thời',
+    srv_info_added: 'Đã bổ sung, chờ xem xét',
+    srv_reopened: 'Đang xem xét lại',
+    answer_title: 'Trả lời yêu cầu bổ sung',
+    answer_hint: 'Thêm ảnh, video và một lời nhắn ngắn. Phần bổ sung được lưu trên điện thoại và tự gửi khi có mạng.',
+    answer_text: 'Lời nhắn cho cán bộ (không bắt buộc)',
+    answer_add_files: 'Thêm ảnh/video',
+    answer_send: 'Gửi bổ sung',
+    answer_empty: 'Hãy thêm ảnh, video hoặc lời nhắn.',
+    answer_saved: 'Đã lưu phần bổ sung trên điện thoại. Sẽ tự gửi khi có mạng.',
+    answers_title: 'Bạn đã bổ sung',
+    answer_files_n: '{n} tệp',
+    answer_no_text: '(không có lời nhắn)',
+    answer_state_saved: 'Đã lưu trên máy, chờ gửi',
+    answer_state_sending: 'Đang gửi {n}%',
+    answer_state_sent: 'Đã gửi',
+    answer_state_attention: 'Chưa gửi được',
+    answer_retry: 'Gửi lại phần bổ sung',
+    welcome_st_attention: 'chưa gửi được; bấm vào phản ánh để xem lý do và thử lại.',
+    welcome_st_awaiting_evidence: 'máy chủ đã nhận phản ánh, đang chờ đủ ảnh, video.',
+    welcome_st_needs_info: 'cán bộ cần thêm ảnh, video hoặc lời giải thích: bạn trả lời ngay trên phản ánh đó.',
+    welcome_st_info_added: 'bạn đã bổ sung; cán bộ sẽ xem xét lại.',
+    welcome_st_reopened: 'cán bộ đang xem xét lại kết luận trước.',
+    welcome_st_penalty_issued: 'đã có quyết định xử phạt người vi phạm.',
+    welcome_st_expired: 'ảnh, video không tới máy chủ kịp thời nên phản ánh hết hạn.',
     reviewer_note: 'Ghi chú của cán bộ',
     rsn_plate_unreadable: 'Không đọc được biển số xe',
     rsn_not_a_violation: 'Không phải hành vi vi phạm',
@@ -351,14 +377,12 @@ export function formatBytes(n) {
   return `${new Intl.NumberFormat(locale(), { maximumFractionDigits: i ? 1 : 0 }).format(n)} ${units[i]}`;
 }
 
+/** One date format on every screen, the console's too (issue 26): dd/mm/yyyy HH:MM. */
 export function formatTime(date) {
-  return new Intl.DateTimeFormat(locale(), {
-    hour: '2-digit',
-    minute: '2-digit',
-    day: '2-digit',
-    month: '2-digit',
-    year: 'numeric',
-  }).format(date);
+  const d = date instanceof Date ? date : new Date(date);
+  if (Number.isNaN(d.getTime())) return '';
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
 /** "3 giờ", "2 ngày" / "3 hours"... */

@@ -79,7 +79,13 @@ export async function forgetSignedOutOfficers() {
 
 /** An officer's reports not yet sent: signing out would strand them. */
 export async function unsentOfficerReports() {
-  return (await listReports()).filter((r) => isOfficerRecord(r) && r.phase !== 'sent');
+  const creds = await officerCreds();
+  return (await listReports()).filter(
+    (r) =>
+      isOfficerRecord(r) &&
+      (!creds || !r.officerUsername || r.officerUsername === creds.username) &&
+      (r.phase !== 'sent' || (r.answers || []).some((a) => a.phase !== 'sent')),
+  );
 }
 
 /**

@@ -11,6 +11,7 @@ import { API, SyncError, backoffMs, failure, reportAck, request } from './net.js
 import { discover, putWhole, upload } from './tus.js';
 import {
   announce,
+  answerPending,
   getMeta,
   getReport,
   mediaBlob,
@@ -22,6 +23,7 @@ import {
   updateReports,
 } from './outbox/queue.js';
 import { storedIntact } from './outbox/save.js';
+import { mediaDecl } from './outbox/serialize.js';
 import { sealForSending, wireBody } from './signing.js';
 import { forgetSignedOutOfficers, isOfficerRecord, officerCreds, officerCredsFor } from './officer.js';
 
@@ -120,7 +122,7 @@ async function syncPass({ force }) {
   let networkDown = false;
   for (const record of pending) {
     if (!force && (record.nextAttemptAt || 0) > now) continue;
-    const outcome = await exclusive(`rw-report:${record.id}`, () => sendReport(record.id));
+    const outcome = await exclusive(`rw-report:${record.id}`, () => sendReport(record.id, force));
     if (outcome === 'network') {
       networkDown = true;
       break;
@@ -140,9 +142,11 @@ function summary(pending, offline) {
 }
 
 /** Send one report, holding its lock. Returns 'sent', 'attention', 'later' or 'network'. */
-async function sendReport(id) {
+async function sendReport(id, force = false) {
   const record = await getReport(id);
-  if (!record || (record.phase !== 'saved' && record.phase !== 'uploading')) return 'skip';
+  if (!record) return 'skip';
+  if (record.phase === 'sent') return sendAnswers(id, force);
+  if (record.phase !== 'saved' && record.phase !== 'uploading') return 'skip';
   ACTIVE.add(id);
   announce(id, { active: true });
   let reregistered = false;
@@ -295,6 +299,128 @@ async function sendMedia(id, media, auth, caps) {
       });
     }
   }
+}
+
+/**
+ * Send the answers to a request for information still on the phone for the sent report
+ * `id` (PROTOCOL §3.10): PUT the answer (idempotent by its id), then its files through
+ * tus, as a capture's. A failure stays on the answer (the report stays `sent`).
+ * Returns 'sent', 'attention', 'later' or 'network' like sendReport.
+ */
+async function sendAnswers(id, force = false) {
+  let outcome = 'sent';
+  const now = Date.now();
+  for (const answer of (await getReport(id)).answers || []) {
+    if (!answerPending(answer)) continue;
+    if (!force && (answer.nextAttemptAt || 0) > now) continue;
+    ACTIVE.add(id);
+    announce(id, { active: true });
+    try {
+      await sendAnswer(id, answer.answer_id);
+    } catch (err) {
+      const known = err instanceof SyncError ? err : new SyncError('retry', 'client_error');
+      if (!(err instanceof SyncError)) console.error('answer failed', err);
+      outcome = await recordAnswerFailure(id, answer.answer_id, err?.code === 'missing_chunk' ? new SyncError('attention', 'local_copy_damaged') : known);
+      if (outcome === 'network') return outcome;
+    } finally {
+      ACTIVE.delete(id);
+      announce(id, { active: false });
+    }
+  }
+  return outcome;
+}
+
+const changeAnswer = (id, answerId, change) =>
+  updateReport(id, (r) => {
+    const a = (r.answers || []).find((x) => x.answer_id === answerId);
+    if (!a) return false;
+    return change(a, r);
+  });
+
+async function recordAnswerFailure(id, answerId, err) {
+  const attention = err.action === 'attention' || err.action === 'reput' || err.action === 'recreate';
+  await changeAnswer(id, answerId, (a) => {
+    a.lastError = { code: err.code, status: err.status, at: Date.now() };
+    if (attention) {
+      a.phase = 'attention';
+      a.attention = { code: err.code, status: err.status, message: err.serverMessage };
+    } else {
+      a.attempt = (a.attempt || 0) + 1;
+      a.nextAttemptAt = Date.now() + Math.max(backoffMs(a.attempt), (err.retryAfter || 0) * 1000);
+    }
+  });
+  if (attention) return 'attention';
+  return err.code === 'network' || err.code === 'not_our_server' ? 'network' : 'later';
+}
+
+async function sendAnswer(id, answerId) {
+  const record = await getReport(id);
+  const auth = authOf(await credsFor(record));
+  let answer = record.answers.find((a) => a.answer_id === answerId);
+  if (!answer.registered) {
+    const body = { text: answer.text, media: answer.media.map(mediaDecl) };
+    const resp = await request('PUT', `${API}/reports/${id}/answers/${answerId}`, {
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (resp.status !== 201 && resp.status !== 200) throw await failure(resp);
+    const stored = await resp.json().catch(() => null);
+    if (stored?.answer_id !== answerId) throw new SyncError('retry', 'not_our_server');
+    await changeAnswer(id, answerId, (a) => {
+      a.registered = true;
+      a.phase = 'uploading';
+      a.at = stored.at;
+      a.attempt = 0;
+      a.nextAttemptAt = 0;
+      a.lastError = null;
+    });
+  }
+  const caps = await discover();
+  answer = (await getReport(id)).answers.find((a) => a.answer_id === answerId);
+  for (const media of answer.media) {
+    if (media.received) continue;
+    const save = (change) =>
+      changeAnswer(id, answerId, (a) => {
+        const m = a.media.find((x) => x.media_id === media.media_id);
+        if ('uploadUrl' in change) m.uploadUrl = change.uploadUrl;
+        if ('offset' in change) {
+          if (change.offset > (m.offset || 0)) {
+            a.attempt = 0;
+            a.nextAttemptAt = 0;
+          }
+          m.offset = change.offset;
+        }
+        if (m.offset >= m.size) m.received = true;
+      });
+    const current = () => getReport(id).then((r) => r.answers.find((a) => a.answer_id === answerId).media.find((m) => m.media_id === media.media_id));
+    if (caps.tus) {
+      await upload({
+        auth,
+        reportId: id,
+        media: await current(),
+        read: (start, end) => readRange(media.media_id, start, end),
+        save,
+        checksum: CHUNK_CHECKSUMS ? caps.checksum : null,
+      });
+    } else {
+      await putWhole(auth, id, media, await mediaBlob(media));
+      await save({ offset: media.size });
+    }
+  }
+  // The server's word: every file of the answer received.
+  const resp = await request('GET', `${API}/reports/${id}`, { headers: auth });
+  if (resp.status !== 200) throw await failure(resp);
+  const stored = await reportAck(resp, id);
+  const received = new Set(stored.evidence.filter((e) => e.received).map((e) => e.media_id));
+  await changeAnswer(id, answerId, (a, r) => {
+    for (const m of a.media) if (received.has(m.media_id)) m.received = true;
+    if (a.media.every((m) => m.received)) {
+      a.phase = 'sent';
+      a.sentAt = Date.now();
+      a.attention = null;
+    }
+    r.server = { ...(r.server || {}), status: stored.status };
+  });
 }
 
 /** Copy what the server says about a report onto the record (received flags, status). */

@@ -30,6 +30,7 @@ UUID = {"type": "string", "format": "uuid"}
 PATH_PARAMS: dict[str, dict[str, Any]] = {
     "report_id": UUID,
     "media_id": UUID,
+    "answer_id": UUID,
     "upload_id": {"type": "string"},
 }
 DEVICE_SECURITY = [{"device": []}]

@@ -6,12 +6,12 @@ import uuid
 
 from flask import g, request, url_for
 
-from sync.schemas import ReportInSchema, ReportOutSchema
+from sync.schemas import AnswerInSchema, AnswerOutSchema, ReportInSchema, ReportOutSchema
 
 from ..auth import device_required
 from ..problems import ApiError
 from ..request_body import request_body
-from ..services import evidence, rate_limits, reports
+from ..services import answers, evidence, rate_limits, reports
 from . import bp
 from .body import json_object
 from .operations import Reply, operation
@@ -93,3 +93,28 @@ def put_media(report_id: str, media_id: str):
     )
     report = reports.get_own_report(g.device, media.report_id)
     return reports.public_view(report), 201 if created else 200
+
+
+@bp.put("/reports/<report_id>/answers/<answer_id>")
+@operation(
+    operation_id="putAnswer",
+    summary="Answer a request for information on a report (idempotent by answer_id)",
+    request=AnswerInSchema,
+    responses={
+        201: Reply("Stored: the report is back with the reviewers", AnswerOutSchema),
+        200: Reply("Already stored, same body", AnswerOutSchema),
+    },
+    problems=(400, 404, 409, 413, 415, 422),
+    device=True,
+)
+@device_required
+def put_answer(report_id: str, answer_id: str):
+    """Store the reporter's answer (text and/or declared files) once: 201 the first time,
+    200 for the same body again, 409 for another body or a report not waiting for it.
+    The files are then uploaded like a report's (tus, or PUT …/media/<media_id>)."""
+    report_id, answer_id = _uuid(report_id), _uuid(answer_id)
+    answer, created = answers.put_answer(g.device, report_id, answer_id, json_object())
+    report = reports.get_own_report(g.device, report_id)
+    view = next(a for a in reports.answer_views(report) if a["answer_id"] == answer.id)
+    location = url_for("api.get_report", report_id=report_id)
+    return view, 201 if created else 200, {"Location": location}

@@ -57,6 +57,11 @@ TEXT: dict[str, Pair] = {
     "queue.state.all": ("Tất cả", "All"),
     "queue.state.awaiting": ("Chờ bằng chứng", "Awaiting evidence"),
     "queue.awaiting_badge": ("Chờ bằng chứng", "Awaiting evidence"),
+    # a reporter's answer to a request for information (issue 26)
+    "queue.flag": ("Cảnh báo", "Warning"),
+    "queue.flags": ("Cảnh báo", "Warnings"),
+    "queue.answered_badge": ("Đã bổ sung {at}", "Information added {at}"),
+    "queue.overdue_badge": ("Quá hạn bổ sung", "Answer overdue"),
     "queue.awaiting_note": (
         "Các vụ việc này chưa nhận được ảnh/video nào nên chưa vào hàng đợi xét duyệt. "
         "Phản ánh không có bằng chứng sau {hours} giờ sẽ hết hạn và tự rời khỏi danh sách.",
@@ -182,6 +187,32 @@ TEXT: dict[str, Pair] = {
     "case.new_reports": (
         "Có phản ánh mới vào vụ việc sau khi kết luận: mở lại vụ việc để quyết định.",
         "A report joined after the verdict: reopen the case to decide.",
+    ),
+    "case.evidence_first": ("Bằng chứng", "Evidence"),
+    "case.first_photo": (
+        "Ảnh đầu tiên ({n}/{total}), của {who}",
+        "First photo ({n}/{total}), by {who}",
+    ),
+    "case.no_photo": ("Chưa có ảnh nào được nhận.", "No photo received yet."),
+    "case.plates": ("Biển số", "Plates"),
+    "case.all_evidence": ("Xem mọi bằng chứng và EXIF", "All evidence and EXIF"),
+    "case.next_case": (
+        "Sau khi quyết định, mở vụ việc tiếp theo trong hàng đợi",
+        "After the decision, open the next case of the queue",
+    ),
+    "case.decided_link": ("Vụ việc vừa quyết định: {id}", "The case just decided: {id}"),
+    "case.evidence_unseen": (
+        "Bạn chưa xem ảnh, video của vụ việc. Vẫn ghi quyết định?",
+        "You have not looked at the case's photos or videos. Record the decision anyway?",
+    ),
+    "case.answers": ("Người báo đã bổ sung", "The reporters added"),
+    "case.answer_line": ("{at} · {who}", "{at} · {who}"),
+    "case.answer_files": ("{n} tệp bổ sung", "{n} added files"),
+    "case.answer_no_text": ("(không có lời nhắn)", "(no message)"),
+    "case.answer_file": ("Bổ sung lúc {at}", "Added {at}"),
+    "case.overdue": (
+        "Quá hạn bổ sung: người báo chưa trả lời yêu cầu từ {at} (quá {days} ngày).",
+        "Answer overdue: the reporter has not answered the request of {at} ({days} days).",
     ),
     "case.reopen": ("Mở lại vụ việc", "Reopen the case"),
     "case.reopen_why": ("Lý do mở lại (bắt buộc)", "Why reopen it (required)"),
@@ -463,9 +494,10 @@ EVENTS: dict[str, Pair] = {
         "{actor} split the report of {report} and its group back into case {other} (merge undone).",
     ),
     "reopened": (
-        "{actor} mở lại vụ việc này: phản ánh của {report} và nhóm của nó tách khỏi vụ "
-        "việc {other}.",
-        "{actor} reopened this case: the report of {report} and its group left case {other}.",
+        "{actor} tách phản ánh của {report} và nhóm của nó khỏi vụ việc {other}, trở lại "
+        "vụ việc này (hoàn tác gộp).",
+        "{actor} split the report of {report} and its group out of case {other}, back into "
+        "this case (merge undone).",
     ),
 }
 
@@ -564,7 +596,7 @@ LABELS: dict[str, dict[str, Pair]] = {
         "absorbed_by_hand": ("Cán bộ gộp vụ việc khác vào", "Another case merged in by hand"),
         "merged_by_hand": ("Cán bộ gộp vào vụ việc khác", "Merged into another case by hand"),
         "unmerged": ("Hoàn tác gộp vụ việc", "Merge undone"),
-        "reopened": ("Mở lại vụ việc", "Case reopened"),
+        "reopened": ("Tách trở lại thành vụ việc riêng", "Split back into its own case"),
         "report_expired": (
             "Phản ánh hết hạn (không có bằng chứng)",
             "Report expired (no evidence)",
@@ -810,6 +842,10 @@ TEXT.update(
     {
         "case.provenance": ("Thông tin xác thực nội dung (C2PA)", "Content Credentials (C2PA)"),
         "case.provenance_signer": ("người ký: {name}", "signed by: {name}"),
+        "case.ai_generated": (
+            "Ảnh/video do trí tuệ nhân tạo (AI) tạo ra",
+            "AI-generated photo/video",
+        ),
     }
 )
 LABELS["provenance"] = {

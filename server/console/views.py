@@ -11,7 +11,7 @@ Who may see which case, report or file is decided in :mod:`.access`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,23 +25,26 @@ from flask import (
     request,
     send_file,
     send_from_directory,
+    session,
     url_for,
 )
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from ..models import Case, User
+from .. import provenance
+from ..models import Case, Media, User
 from ..reasons import INFO_REASONS, REJECT_REASONS, STATUS_TEXT
-from ..services import accounts, case_merge, cases, checklist, districts, review
+from ..services import accounts, answers, case_merge, cases, checklist, districts, review
 from ..services.audit_log import recent_entries
 from ..services.dossier import dossier
 from ..services.evidence import media_store
-from ..services.queue import QueueFilters, open_cases, violation_choices
+from ..services.queue import FLAG_CODES, QueueFilters, open_cases, violation_choices
 from ..services.reveal import RevealError, may_reveal, reveal_identity, reveal_log
 from ..settings import current_settings
 from . import bp
 from .access import allowed_districts, case_for, may_see_district, media_for, report_for
 from .auth import current_user, role_required
-from .i18n import decision_error, t
+from .i18n import current_lang, decision_error, t
 from .media_stream import stream_blob
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -81,6 +84,8 @@ def queue() -> str:
         districts=sorted(codes) if codes is not None else None,
         bulk_reasons=review.BULK_REJECT_REASONS,
         expiry_hours=current_settings().report_evidence_expiry_hours,
+        overdue_before=answers.overdue_before(),
+        flag_codes=sorted(FLAG_CODES),
     )
 
 
@@ -118,6 +123,12 @@ def bulk_reject() -> Response:
 def case(case_id: str) -> str:
     user = _user()
     found = dossier(case_for(user, case_id))
+    given = answers.answers_of_case(found.case.id)
+    answer_files: dict[str, list[Media]] = {}
+    for r in found.reports:
+        for m in r.media:
+            if m.answer_id:
+                answer_files.setdefault(m.answer_id, []).append(m)
     return render_template(
         "console/case.html",
         case=found.case,
@@ -140,7 +151,34 @@ def case(case_id: str) -> str:
         similar=[
             c for c in cases.similar_cases(found.case.id) if may_see_district(user, c.district_code)
         ],
+        answers=given,
+        answer_files=answer_files,
+        answer_at={a.id: a.created_at for a in given},
+        overdue_before=answers.overdue_before(),
+        overdue_days=current_settings().info_request_wait_days,
+        decided=_decided_link(user, request.args.get("decided", "")),
+        next_case=session.get("next_case", False),
+        first_image=_first_image(found.reports),
     )
+
+
+def _decided_link(user: User, case_id: str) -> Case | None:
+    """The case decided just before (``?decided=``), if the user may open it."""
+    if not case_id:
+        return None
+    try:
+        return case_for(user, case_id[:36])
+    except HTTPException:
+        return None
+
+
+def _first_image(reports: list) -> Media | None:
+    """The first received photo of the case (its first reporter's first), or None."""
+    for r in reports:
+        for m in r.media:
+            if m.received and m.content_type.startswith("image/"):
+                return m
+    return None
 
 
 def _to_case(case: Case) -> Response:
@@ -148,7 +186,12 @@ def _to_case(case: Case) -> Response:
 
 
 def _review_act(
-    case: Case, act: Callable[[], object], done: str, *, elsewhere: str | None = None
+    case: Case,
+    act: Callable[[], object],
+    done: str,
+    *,
+    elsewhere: str | None = None,
+    then_next: bool = False,
 ) -> Response:
     """Run a reviewer's act on ``case`` (again if PostgreSQL aborted it as a deadlock
     victim: :func:`review.retry_on_conflict`), flash how it went, and redirect.
@@ -163,6 +206,11 @@ def _review_act(
         flash(decision_error(exc), "error")
         return _to_case(case)
     flash(t(done), "ok")
+    if then_next:  # the next case of the queue, with the decided one a link away
+        following = _next_case(_user(), case)
+        if following is not None:
+            return redirect(url_for("console.case", case_id=following.id, decided=case.id))
+        return redirect(url_for("console.queue"))
     if isinstance(result, Case):
         if may_see_district(_user(), result.district_code):
             return _to_case(result)
@@ -188,7 +236,24 @@ def decide(case_id: str) -> Response:
             confirm_count=_count(form.get("confirm_count")),
         ),
         "flash.decided",
+        then_next=_wants_next(form),
     )
+
+
+def _wants_next(form: Mapping[str, str]) -> bool:
+    """The reviewer's setting "after a decision, open the next case of the queue" (issue
+    26), sent with each decision and kept in the session for the next page."""
+    wanted = form.get("next_case") == "1"
+    session["next_case"] = wanted
+    return wanted
+
+
+def _next_case(user: User, decided: Case) -> Case | None:
+    """The first case of the user's default queue other than ``decided``, or None."""
+    for row in open_cases(user, QueueFilters(), 1).items:
+        if row.case.id != decided.id:
+            return row.case
+    return None
 
 
 @bp.route("/cases/<case_id>/penalty", methods=["POST"])
@@ -315,7 +380,8 @@ def audit_log() -> str:
 def _local(value: datetime | None, offset_min: int = 420) -> str:
     if value is None:
         return ""
-    return (value + timedelta(minutes=offset_min)).strftime("%Y-%m-%d %H:%M")
+    # One date format on every screen, the phone's too (issue 26): dd/mm/yyyy HH:MM.
+    return (value + timedelta(minutes=offset_min)).strftime("%d/%m/%Y %H:%M")
 
 
 @bp.app_template_filter("exif_value")
@@ -325,3 +391,33 @@ def _exif_value(value: Any, key: str = "") -> str:
     if isinstance(value, float):
         return f"{value:.6f}" if key in ("lat", "lon") else f"{value:.1f}"
     return str(value)
+
+
+@bp.app_template_global("ai_generated")
+def _ai_generated(detail: dict[str, Any] | None) -> bool:
+    """A file's Content Credentials say a generative model made it (issue 26)."""
+    return provenance.ai_generated(detail)
+
+
+_KINDS = {"image": ("Ảnh", "Photo"), "video": ("Video", "Video")}
+
+
+@bp.app_template_filter("file_kind")
+def _file_kind(content_type: str) -> str:
+    """"Ảnh JPEG", "Video MP4": a file's kind in words, not its MIME type (issue 26)."""
+    major, _, minor = (content_type or "").partition("/")
+    words = _KINDS.get(major, ("Tệp", "File"))
+    name = minor.upper().replace("QUICKTIME", "MOV").replace("X-", "")
+    return f"{words[1] if current_lang() == 'en' else words[0]} {name}".strip()
+
+
+@bp.app_template_filter("file_size")
+def _file_size(size: int) -> str:
+    """"52 KB", "1,3 MB": decimal units, the phone's way (issue 26; no "KiB")."""
+    value, unit = float(size or 0), "B"
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            break
+        value /= 1000
+    text = f"{value:.0f}" if unit in ("B", "KB") else f"{value:.1f}"
+    return f"{text.replace('.', ',') if current_lang() != 'en' else text} {unit}"

@@ -24,7 +24,7 @@ from .cases import Case, CaseEvent, Decision
 from .custody import CustodyEntry, DeviceKey
 from .districts import District, DistrictImport, PoliceUnit, Province
 from .push import DigestCursor, PushMessage, PushSubscription
-from .reports import Device, Media, Report, StatusEvent
+from .reports import Device, Media, Report, ReportAnswer, StatusEvent
 from .stats import StatsDirty, StatsRollup
 from .types import BigSerial, UTCDateTime, utcnow
 from .uploads import Upload
@@ -53,6 +53,7 @@ __all__ = [
     "PushMessage",
     "PushSubscription",
     "Report",
+    "ReportAnswer",
     "StatsDirty",
     "StatsRollup",
     "StatusEvent",

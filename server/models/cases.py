@@ -64,6 +64,9 @@ class Case(db.Model):
     # triggers (migration 0016) for the statistics: a district-month of cases is an index
     # range. Never set by the application.
     stats_month: Mapped[str | None] = mapped_column(sa.String(7))
+    # When a reporter last answered a request for information (migration 0020); the
+    # queue puts the case first, marked "đã bổ sung", until the next decision clears it.
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         sa.Index("ix_cases_district_month", "district_code", "stats_month"),

@@ -5,6 +5,7 @@
   columns (migration 0003) point at :mod:`server.models.districts` and
   :mod:`server.models.cases`.
 * ``media``: the declared evidence files of a report.
+* ``report_answers``: a reporter's answers to requests for information.
 * ``status_events``: each change of a report's status (the change feed).
 """
 
@@ -146,6 +147,9 @@ class Media(db.Model):
     # none, signed, edited or invalid (NULL: not checked), and what the manifest says.
     provenance: Mapped[str | None] = mapped_column(sa.String(16))  # 0019: "untrusted"
     provenance_detail: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
+    # The reporter's answer to a request for information this file came with (migration
+    # 0020, server.services.answers); None: a file of the report itself.
+    answer_id: Mapped[str | None] = mapped_column(sa.String(36))
 
     __table_args__ = (sa.Index("ix_media_captured_phash", "captured_at", "phash", "report_id"),)
 
@@ -154,6 +158,27 @@ class Media(db.Model):
     @property
     def received(self) -> bool:
         return self.received_at is not None
+
+
+class ReportAnswer(db.Model):
+    """A reporter's answer to a request for information (migration 0020): a short text
+    and/or files (media rows with ``answer_id``), idempotent by the phone's id."""
+
+    __tablename__ = "report_answers"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    report_id: Mapped[str] = mapped_column(sa.ForeignKey("reports.id"))
+    # The report's case when the answer arrived.
+    case_id: Mapped[str | None] = mapped_column(sa.String(36))
+    # HMAC of the canonical body: tells an identical retry from a conflict.
+    body_digest: Mapped[str] = mapped_column(sa.String(64))
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        sa.Index("ix_report_answers_report", "report_id"),
+        sa.Index("ix_report_answers_case", "case_id"),
+    )
 
 
 class StatusEvent(db.Model):

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..models import Case, Decision, User, utcnow
 from . import cases
 from .accounts import audit, districts_of
-from .review import DecisionError, actor_name
+from .review import DecisionError, actor_name, align
 
 SHORT_ID_CHARS = 8
 _ID_PREFIX = re.compile(r"^[0-9a-f-]{8,36}$")
@@ -55,11 +55,18 @@ def merge(user: User, case: Case, other_ref: str, note: str | None = None) -> Ca
     if other.district_code != case.district_code:
         raise DecisionError("only cases of the same district can be merged")
     note = (note or "").strip()[:MAX_NOTE] or None
+    verdicts = {case.verdict, other.verdict}
     try:
         survivor = cases.merge_cases(case.id, other.id, actor_name(user), note)
     except cases.CaseError as exc:
         db.session.rollback()
         raise DecisionError("these cases cannot be merged") from exc
+    # Two cases that stood differently (one waiting for a reporter's answer, one for a
+    # reviewer) wait for a reviewer together; reporters whose status no longer agrees
+    # are told the case is under review again (issue 26).
+    if len(verdicts) > 1:
+        survivor.verdict, survivor.verdict_at, survivor.answered_at = None, utcnow(), None
+    align(user, survivor)
     db.session.add(
         Decision(
             case_id=survivor.id, kind="merge", internal_note=note, actor_id=user.id, at=utcnow()

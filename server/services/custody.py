@@ -13,6 +13,9 @@ event and its entry commit together or not at all. These append:
   detail}`` (``detail`` is a coded reason, a penalty number, district codes or case ids);
 * :func:`.evidence.mark_received`: kind ``evidence_received``, subject the media item,
   content ``{report_id, media_id, case_id, sha256, size, content_type}``;
+* :func:`.answers.put_answer`: kind ``answer_received``, subject the report, content
+  ``{report_id, answer_id, case_id, text_sha256, media, actor}`` (a reporter's answer to a
+  request for information; its files' receipts are ``evidence_received`` entries);
 * automatic case joins (:func:`case_joined`): kind ``case_joined``, subject the case,
   content ``{case_id, report_id, reason, match_report_id, absorbed_case_id, actor}``:
   a new report that joins an existing case at ingest (:func:`.reports.put_report`,
@@ -340,6 +343,28 @@ def evidence_received(
         "content_type": content_type,
     }
     return append("evidence_received", media_id, content)
+
+
+def answer_received(
+    *,
+    report_id: str,
+    answer_id: str,
+    case_id: str | None,
+    text_sha256: str,
+    media: list[dict[str, Any]],
+) -> Head:
+    """A reporter's answer to a request for information (:mod:`.answers`): the subject
+    is the report; the text is in the chain by its SHA-256, each file by its declaration
+    (its receipt is an ``evidence_received`` entry of its own)."""
+    content = {
+        "report_id": report_id,
+        "answer_id": answer_id,
+        "case_id": case_id,
+        "text_sha256": text_sha256,
+        "media": media,
+        "actor": "reporter",
+    }
+    return append("answer_received", report_id, content)
 
 
 def case_joined(

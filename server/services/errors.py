@@ -48,6 +48,14 @@ class MediaIdConflict(DomainError):
     """A declared media id already belongs to another report."""
 
 
+class AnswerConflict(DomainError):
+    """The answer id was already used with another body, or for another report."""
+
+
+class NoInformationRequested(DomainError):
+    """The report is not waiting for an answer (its status is not ``needs_info``)."""
+
+
 class DeviceKeyConflict(DomainError):
     """The device already registered another public key (a new key is a new device)."""
 

@@ -220,8 +220,11 @@ def refresh_flags(report: Report) -> None:
     (once all of it arrived) and the EXIF of received images."""
     t = thresholds()
     time_part = flags.time_flags(report.captured_at, report.received_at, t)
-    received = [m.received_at for m in report.media if m.received_at is not None]
-    evidence_at = max(received) if len(received) == len(report.media) else None
+    # The receipt of the capture's own files: an answer's files (issue 26) come days
+    # later by design, and are no sign of a late capture.
+    own = [m for m in report.media if m.answer_id is None]
+    received = [m.received_at for m in own if m.received_at is not None]
+    evidence_at = max(received) if received and len(received) == len(own) else None
     time_part += flags.receipt_flags(report.captured_at, evidence_at or report.received_at, t)
     evidence_part = flags.evidence_flags(
         captured_at=report.captured_at,

@@ -9,6 +9,8 @@ Layout (sync/PROTOCOL.md §8 describes it for verifiers)::
     manifest.sig.json                     Ed25519 signature of manifest.json's bytes
     summary.html                          one page in Vietnamese for the penalty file
     decisions.json                        the reviewers' decisions (no internal notes)
+    answers.json                          the reporters' answers to requests for
+                                          information (text, files, time; issue 26)
     custody/entries.jsonl                 the whole trails (every entry up to the
                                           checkpoint) of the case, its reports, its files
     custody/checkpoint.json               the server's signed checkpoint of the chain
@@ -40,7 +42,8 @@ import sqlalchemy as sa
 from .. import catalogue
 from ..console.i18n_text import LABELS
 from ..extensions import db
-from ..models import Case, CustodyEntry, DeviceKey, Report, utcnow
+from ..models import Case, CustodyEntry, DeviceKey, Report, ReportAnswer, utcnow
+from . import answers as answers_service
 from . import checkpoints, custody, report_codes
 from .dossier import DecisionEntry, decisions_with_actors
 from .evidence import media_store
@@ -195,6 +198,7 @@ def report_data(report: Report) -> dict[str, Any]:
                 "c2pa": m.provenance,
                 "c2pa_signer": (m.provenance_detail or {}).get("signer"),
                 "c2pa_trusted": bool((m.provenance_detail or {}).get("trusted")),
+                "answer_id": m.answer_id,
             }
             for m in report.media
         ],
@@ -215,6 +219,17 @@ def _decision(entry: DecisionEntry) -> dict[str, Any]:
     }
 
 
+def _answer(answer: ReportAnswer, reports: list[Report]) -> dict[str, Any]:
+    media = [m.id for r in reports for m in r.media if m.answer_id == answer.id]
+    return {
+        "answer_id": answer.id,
+        "report_id": answer.report_id,
+        "text": answer.text,
+        "media_ids": media,
+        "at": _iso(answer.created_at),
+    }
+
+
 def write_package(case: Case, out: IO[bytes]) -> dict[str, Any]:
     """Write the package of ``case`` to ``out`` (a binary file); returns its manifest."""
     reports = list(
@@ -229,6 +244,7 @@ def write_package(case: Case, out: IO[bytes]) -> dict[str, Any]:
         else []
     )
     decisions = decisions_with_actors(case.id)
+    given = answers_service.answers_of_case(case.id)
     subjects = [case.id] + [r.id for r in reports] + [m.id for r in reports for m in r.media]
     checkpoint = checkpoints.sign_checkpoint()
     head = custody.Head(int(checkpoint.body["seq"]), str(checkpoint.body["hash"]))
@@ -263,6 +279,7 @@ def write_package(case: Case, out: IO[bytes]) -> dict[str, Any]:
                         "content_type": m.content_type,
                         "received_at": _iso(m.received_at),
                         "exif": m.exif,
+                        "answer_id": m.answer_id,
                     }
                 )
             w.add(f"{base}/report.json", _json(report_data(report)))
@@ -299,10 +316,11 @@ def write_package(case: Case, out: IO[bytes]) -> dict[str, Any]:
         )
         w.add("custody/checkpoint.json", _json(checkpoint.as_json()))
         w.add("decisions.json", _json([_decision(d) for d in decisions]))
+        w.add("answers.json", _json([_answer(a, reports) for a in given]))
         w.add(
             "summary.html",
             summary_html(
-                case, reports, decisions, str(head), exported_at, checkpoint.key_id
+                case, reports, decisions, str(head), exported_at, checkpoint.key_id, given
             ).encode("utf-8"),
         )
         manifest = {
@@ -343,6 +361,7 @@ def summary_html(
     head: str,
     exported_at: datetime,
     server_key_id: str = "",
+    given: list[ReportAnswer] | None = None,
 ) -> str:
     """One page in Vietnamese (inline CSS, no script) for the penalty file."""
     e = html.escape
@@ -369,6 +388,14 @@ def summary_html(
         )
         or "<li>Chưa có quyết định.</li>"
     )
+    codes = {r.id: r.code for r in reports}
+    added = "".join(
+        f"<li>{e(_local(a.created_at))} · {e(codes.get(a.report_id, ''))}: "
+        f"{e(a.text or '(không có lời nhắn)')}"
+        f" · {sum(1 for r in reports for m in r.media if m.answer_id == a.id)} tệp</li>"
+        for a in given or []
+    )
+    added_html = f"<h2>Người báo bổ sung</h2><ul>{added}</ul>" if added else ""
     return f"""<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">
 <title>Gói bằng chứng vụ việc {e(case.id[:8])}</title>
@@ -385,6 +412,7 @@ table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding
 <table><tr><th>Mã</th><th>Thời điểm</th><th>Biển số</th><th>Vị trí</th><th>Số tệp</th>
 <th>Chữ ký của thiết bị</th><th>Chứng thực C2PA</th></tr>{rows}</table>
 <h2>Quyết định</h2><ul>{decided}</ul>
+{added_html}
 <h2>Kiểm tra</h2>
 <p>Các tệp gốc, bản kê đã ký, khóa công khai của thiết bị và chuỗi lưu giữ bằng chứng
 nằm trong gói này. Ai cũng có thể kiểm tra không cần mạng:

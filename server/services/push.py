@@ -50,7 +50,7 @@ from ..settings import current_settings
 log = logging.getLogger(__name__)
 
 # Statuses a reporter is told about (the others are steps of the sync itself).
-ANNOUNCED = ("verified", "penalty_issued", "rejected", "needs_info")
+ANNOUNCED = ("verified", "penalty_issued", "rejected", "needs_info", "reopened")
 MAX_ATTEMPTS = 12
 LEASE = timedelta(minutes=2)
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..console.i18n_text import LABELS
 from ..extensions import db
 from ..models import Case, Report, User
 from ..models.cases import LOCKING_VERDICTS
@@ -32,6 +33,8 @@ from ..reasons import STATUS_TEXT
 from . import report_codes
 from .accounts import districts_of
 
+# The warning flags the queue filters by (those the console has words for).
+FLAG_CODES = frozenset(LABELS["flag"])
 PAGE_SIZE = 20
 MAX_PAGE = 1_000_000  # keeps the OFFSET within a 32-bit integer
 MAX_FILTER_CHARS = 64
@@ -48,6 +51,7 @@ class QueueFilters:
     plate: str = ""  # as typed (shown back in the form)
     since: date | None = None  # captured on or after this day (UTC)
     until: date | None = None  # captured on or before this day (UTC)
+    flag: str = ""  # a warning flag one of the case's reports carries, or ""
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> QueueFilters:
@@ -64,6 +68,7 @@ class QueueFilters:
             plate=text("plate"),
             since=_parse_date(text("since")),
             until=_parse_date(text("until")),
+            flag=flag if (flag := text("flag")) in FLAG_CODES else "",
         )
 
     def query_args(self) -> dict[str, str]:
@@ -75,6 +80,7 @@ class QueueFilters:
             "plate": self.plate,
             "since": self.since.isoformat() if self.since else "",
             "until": self.until.isoformat() if self.until else "",
+            "flag": self.flag,
         }
         return {k: v for k, v in args.items() if v}
 
@@ -88,6 +94,7 @@ class QueueRow:
     first: Report | None
     statuses: tuple[str, ...]  # sorted, distinct
     plates: tuple[str, ...] = ()  # one per plate match key, as first reported; sorted
+    flags: tuple[str, ...] = ()  # every warning flag of its reports, sorted, distinct
 
 
 @dataclass(frozen=True)
@@ -124,6 +131,8 @@ def _report_conditions(filters: QueueFilters) -> list[sa.ColumnElement[bool]]:
         conditions.append(sa.or_(Report.plate_compact.contains(compact), Report.code == code))
     elif compact:  # only [0-9A-Z]: nothing for LIKE to misread
         conditions.append(Report.plate_compact.contains(compact))
+    if filters.flag:  # the JSON list's text holds the code in quotes (both databases)
+        conditions.append(sa.cast(Report.flags, sa.Text).contains(f'"{filters.flag}"'))
     if filters.since:
         conditions.append(Report.captured_at >= _day_start(filters.since))
     if filters.until and filters.until < date.max:  # until=9999-12-31: no upper bound
@@ -172,13 +181,15 @@ def _rows(found: list[Case]) -> list[QueueRow]:
     members = (
         sa.select(
             Report.case_id, Report.status, Report.plate_match_key, Report.plate_display,
-            Report.plate_raw,
+            Report.plate_raw, Report.flags,
         )
         .where(Report.case_id.in_([c.id for c in found]))
         .order_by(Report.received_at, Report.id)
     )  # fmt: skip
-    for case_id, status, key, display, raw in db.session.execute(members):
+    flagged: dict[str, set[str]] = {}
+    for case_id, status, key, display, raw, report_flags in db.session.execute(members):
         statuses.setdefault(case_id, set()).add(status)
+        flagged.setdefault(case_id, set()).update(report_flags or ())
         if key:
             plates.setdefault(case_id, {}).setdefault(key, display or raw)
     return [
@@ -187,6 +198,7 @@ def _rows(found: list[Case]) -> list[QueueRow]:
             firsts.get(c.first_report_id or ""),
             tuple(sorted(statuses.get(c.id, ()))),
             tuple(sorted(plates.get(c.id, {}).values())),
+            tuple(sorted(flagged.get(c.id, ()))),
         )
         for c in found
     ]
@@ -202,6 +214,9 @@ def open_cases(user: User, filters: QueueFilters, page: int) -> Page:
         db.session.scalars(
             query.order_by(
                 sa.case((_pending(), 0), else_=1),
+                # A reporter's answer to a request for information: back on top (issue 26).
+                sa.case((Case.answered_at.is_not(None), 0), else_=1),
+                Case.answered_at.desc(),
                 Case.report_count.desc(),
                 Case.created_at,
                 Case.id,

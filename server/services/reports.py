@@ -18,7 +18,7 @@ from sync.schemas import ReportInSchema
 from .. import catalogue, flags
 from ..extensions import db
 from ..identity import encrypt_identity, identity_of, keyed_digest
-from ..models import Device, Media, Report, utcnow
+from ..models import Device, Media, Report, ReportAnswer, utcnow
 from ..models.accounts import OfficerDevice, User
 from ..plates import match_key, normalize_plate
 from ..settings import current_settings
@@ -342,6 +342,7 @@ def _new_report(device: Device, report_id: str, data: dict[str, Any], digest: st
             phash=None,
             provenance=None,  # C2PA check on receipt (server.provenance)
             provenance_detail=None,
+            answer_id=None,  # a file of the report itself (not of an answer)
         )
         for i, m in enumerate(data["media"])
     ]
@@ -390,6 +391,7 @@ def public_view(report: Report) -> dict[str, Any]:
                 "content_type": m.content_type,
                 "received": m.received,
                 "exif": m.exif,
+                "answer_id": m.answer_id,
             }
             for m in report.media
         ],
@@ -397,7 +399,42 @@ def public_view(report: Report) -> dict[str, Any]:
         "police_unit": _police_unit(report.district_code),
         "case_id": report.case_id,
         "received_at": report.received_at.isoformat(),
+        "answers": answer_views(report),
     }
+
+
+# A report in these statuses was never asked for information (a request moves it to
+# needs_info, and nothing moves it back to these).
+NEVER_ASKED = frozenset({"awaiting_evidence", "submitted", "expired"})
+
+
+def answer_views(report: Report) -> list[dict[str, Any]]:
+    """The report's answers to requests for information, oldest first (PROTOCOL §3.10).
+    A report never asked for information (still before any review) has none: no query,
+    so the ingest path's answer costs nothing more."""
+    if report.status in NEVER_ASKED:
+        return []
+    rows = db.session.scalars(
+        sa.select(ReportAnswer)
+        .where(ReportAnswer.report_id == report.id)
+        .order_by(ReportAnswer.created_at, ReportAnswer.id)
+    ).all()
+    if not rows:
+        return []
+    files: dict[str, list[str]] = {}
+    for m in report.media:
+        if m.answer_id:
+            files.setdefault(m.answer_id, []).append(m.id)
+    return [
+        {
+            "answer_id": a.id,
+            "report_id": a.report_id,
+            "text": a.text,
+            "media_ids": files.get(a.id, []),
+            "at": a.created_at.isoformat(),
+        }
+        for a in rows
+    ]
 
 
 def _police_unit(district_code: str | None) -> dict[str, str] | None:

@@ -47,6 +47,8 @@ from .status import set_status
 
 KINDS = ("verify", "reject", "needs_info")
 STATUS_OF = {"verify": "verified", "reject": "rejected", "needs_info": "needs_info"}
+# A decided case reopened, or a case whose reports changed hands: "đang xem xét lại".
+REOPENED = "reopened"
 MAX_NOTE = 2000
 MAX_PENALTY_NO = 64
 MIN_REOPEN_REASON = 10
@@ -117,6 +119,7 @@ def _check_reach(reports: list[Report], confirm_count: int | None) -> None:
 def _set_verdict(case: Case, verdict: str | None) -> None:
     case.verdict = verdict
     case.verdict_at = utcnow()
+    case.answered_at = None  # a reporter's answer is "đã bổ sung" until the next decision
 
 
 def decide(
@@ -153,9 +156,9 @@ def decide(
     status = STATUS_OF[kind]
     for report in reports:
         already = report.status == status or (
-            kind == "verify" and report.status == "penalty_issued"
+            kind == "verify" and report.status == "penalty_issued" and not penalty_no
         )
-        if not already or _last_reason(report) != reason_code:
+        if not already or _last_told(report) != (reason_code, public_note):
             set_status(
                 report,
                 status,
@@ -173,15 +176,64 @@ def decide(
     return reports
 
 
-def _last_reason(report: Report) -> str | None:
-    """The reason code of the report's latest status event."""
-    latest = db.session.scalars(
+def _last_event(report: Report) -> StatusEvent | None:
+    return db.session.scalars(
         sa.select(StatusEvent)
         .where(StatusEvent.report_id == report.id)
         .order_by(StatusEvent.seq.desc())
         .limit(1)
     ).first()
+
+
+def _last_reason(report: Report) -> str | None:
+    """The reason code of the report's latest status event."""
+    latest = _last_event(report)
     return latest.reason_code if latest else None
+
+
+def _last_told(report: Report) -> tuple[str | None, str | None]:
+    """What the reporter was last told with the status: its reason code and public note
+    (a new note on the same decision is news to them: they are told again)."""
+    latest = _last_event(report)
+    return (latest.reason_code, latest.public_note) if latest else (None, None)
+
+
+# The statuses a reporter may hold while the case waits for a reviewer (verdict None):
+# the files still coming, sent, answered, or told the case is being reviewed again.
+PENDING_STATUSES = frozenset({"awaiting_evidence", "submitted", "info_added", REOPENED})
+
+
+def agrees(case: Case, status: str) -> bool:
+    """Whether a reporter's status agrees with their case's verdict (issue 26): what the
+    phone says is what the console says. A report that joined a decided case after the
+    verdict (``submitted``, or still ``awaiting_evidence``) waits for the next decision,
+    and the queue shows the case again; that is agreement too. When one reporter of a
+    case answered a request for information (``answered_at``), the request still stands
+    for the others (``needs_info``) while the case waits for a reviewer."""
+    verdict = case.verdict
+    if verdict is None:
+        return status in PENDING_STATUSES or (
+            status == "needs_info" and case.answered_at is not None
+        )
+    if status in ("awaiting_evidence", "submitted"):
+        return True
+    if verdict == "needs_info":
+        return status == "needs_info"
+    return status == verdict
+
+
+def align(user: User | None, case: Case) -> list[Report]:
+    """Tell every reporter of ``case`` whose status no longer agrees with its verdict
+    (after a merge, a split, an undone merge): a case waiting for a reviewer again is
+    "đang xem xét lại" (``reopened``) on their phone. Returns the reports told. Not
+    committed; call it after the case lock."""
+    told = []
+    for report in cases.members(case.id):
+        if not agrees(case, report.status):
+            target = REOPENED if case.verdict in (None, "needs_info") else case.verdict
+            set_status(report, target, actor=actor_name(user) if user else "system")
+            told.append(report)
+    return told
 
 
 def _record(user: User, case: Case, kind: str, **fields: str | None) -> None:
@@ -218,7 +270,9 @@ def issue_penalty(user: User, case: Case, penalty_no: str | None, note: str | No
 def reopen(user: User, case: Case, reason: str | None) -> None:
     """Unlock a decided case for a new decision, with a written reason. Commits.
 
-    The reporters' statuses stay as they are until the next decision.
+    Every reporter of the case is told: their status becomes ``reopened`` ("đang xem xét
+    lại", a change in their feed and a push message) until the next decision, which then
+    tells them all again.
     """
     _lock(case)
     if case.status != "open" or not case.locked:
@@ -229,6 +283,10 @@ def reopen(user: User, case: Case, reason: str | None) -> None:
     _record(user, case, "reopen", internal_note=reason)
     audit(user, "case_reopened", case_id=case.id, detail=case.verdict)
     _set_verdict(case, None)
+    # Every reporter learns the verdict they were told is under review again (issue 26).
+    for report in cases.members(case.id):
+        if report.status != REOPENED:
+            set_status(report, REOPENED, actor=actor_name(user))
     db.session.commit()
 
 
@@ -274,11 +332,20 @@ def split(user: User, case: Case, report_id: str, reason: str | None) -> Case:
         raise DecisionError("write why the report is split out")
     if report_id not in {r.id for r in cases.members(case.id)}:
         raise DecisionError("the report is not in this case")
+    old_verdict = case.verdict
     try:
         new = cases.split_report(report_id, actor_name(user), reason)
     except cases.CaseError as exc:
         db.session.rollback()
         raise DecisionError("this report cannot be split out") from exc
+    # The report (or its group) is in a case of its own now: a request for information
+    # made on the case it left stands for it too; anything else waits for a reviewer.
+    locked = {c: cases.lock_case_exact(c) for c in sorted({new.id, case.id})}  # id order
+    new, old = locked[new.id], locked[case.id]
+    new.verdict = "needs_info" if old_verdict == "needs_info" else None
+    new.verdict_at, new.answered_at = utcnow(), None
+    align(user, new)
+    align(user, old)
     db.session.add(
         Decision(
             case_id=case.id,

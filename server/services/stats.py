@@ -21,7 +21,8 @@ Sources
 Decisions
     ``verified`` and ``rejected`` are decided; ``expired`` (no evidence arrived, issue
     17.3) is counted under its status and is neither; every other status
-    (``awaiting_evidence``, ``submitted``, ``needs_info``) is awaiting. The time to a
+    (``awaiting_evidence``, ``submitted``, ``needs_info``, ``info_added``) is awaiting.
+    The time to a
     decision is from the server's receipt of the report (``received_at``) to its first
     ``verified`` or ``rejected`` status event; median and 90th percentile are computed in
     Python (linear interpolation, as PostgreSQL's ``percentile_cont``), the same on both

@@ -8,6 +8,7 @@
     var form = event.target;
     if (!form || typeof form.querySelector !== "function") return;
     var ask = form.querySelector("[data-confirm]");
+    if (event.defaultPrevented) return;
     if (ask && !window.confirm(ask.getAttribute("data-confirm"))) event.preventDefault();
   });
 })();
@@ -253,4 +254,67 @@
   if (!button) return;
   button.addEventListener("click", function () { window.print(); });
   button.hidden = false;
+})();
+
+// The case page made for deciding (issue 26).
+// * "After the decision, open the next case": one checkbox sets every decision form.
+// * In the reject and information forms the first control (the reason list) takes the
+//   arrow keys, and Enter sends the form, as V then Enter does for verifying.
+// * A decision taken while the evidence (the first photo) was never on screen asks once.
+(function () {
+  "use strict";
+  var box = document.getElementById("next-case");
+  if (box) {
+    var sync = function () {
+      document.querySelectorAll("input.next-case-value").forEach(function (input) {
+        input.value = box.checked ? "1" : "0";
+      });
+    };
+    // The setting lives in this browser (and in the session once a decision used it).
+    try {
+      var kept = window.localStorage.getItem("rw-next-case");
+      if (kept !== null) box.checked = kept === "1";
+    } catch (e) { /* storage refused: the session's value stands */ }
+    box.addEventListener("change", function () {
+      try { window.localStorage.setItem("rw-next-case", box.checked ? "1" : "0"); } catch (e) { /* ignore */ }
+      sync();
+    });
+    sync();
+  }
+  ["reject-form", "info-form"].forEach(function (id) {
+    var form = document.getElementById(id);
+    var select = form && form.querySelector("select");
+    if (!select) return;
+    select.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" || event.altKey || event.ctrlKey || event.metaKey) return;
+      event.preventDefault();
+      if (typeof form.requestSubmit === "function") form.requestSubmit();
+      else form.submit();
+    });
+  });
+  var evidence = document.getElementById("evidence-first");
+  var photo = evidence && evidence.querySelector(".first-photo img");
+  if (!photo || typeof window.IntersectionObserver !== "function") return;
+  var seen = false;
+  var asked = false;
+  var watch = new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) {
+      // Half the photo on screen, once it has a size (a photo still loading has none).
+      if (entry.isIntersecting && entry.intersectionRatio >= 0.5 && entry.boundingClientRect.height > 20) {
+        seen = true;
+        watch.disconnect();
+      }
+    });
+  }, { threshold: [0.5] });
+  watch.observe(photo);
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (seen || asked || !form || !form.closest || !form.closest(".decide")) return;
+    if (!form.querySelector("input[name=kind]")) return;
+    asked = true;
+    if (!window.confirm(evidence.getAttribute("data-unseen"))) {
+      event.preventDefault();
+      photo.scrollIntoView({ block: "center" });
+    }
+  }, true);
 })();

@@ -117,8 +117,9 @@ def test_js_checklist_gives_the_statuses_of_the_shared_table_like_the_server(pho
             const byCode = Object.fromEntries(body.violations.map((v) => [v.code, v]));
             return cases.map((c) => evaluate(
                 byCode[c.violation].evidence,
-                c.media.map(([kind, min]) => ({
+                c.media.map(([kind, min, picture]) => ({
                     kind, capturedAt: min === null ? null : t0 + min * 60000,
+                    picture: picture ?? null,
                 })),
             ).map((r) => [r.code, r.status]));
         }""",
@@ -127,8 +128,8 @@ def test_js_checklist_gives_the_statuses_of_the_shared_table_like_the_server(pho
     for case, statuses in zip(CASES, got, strict=True):
         assert statuses == case["expected"], case["id"]
         media = [
-            Media(kind, None if m is None else T0 + timedelta(minutes=m))
-            for kind, m in case["media"]
+            Media(row[0], None if row[1] is None else T0 + timedelta(minutes=row[1]), *row[2:])
+            for row in case["media"]
         ]
         server = [[r.code, r.status] for r in evaluate(case["violation"], media)]
         assert statuses == server, case["id"]
@@ -224,3 +225,38 @@ def test_a_video_ticks_weaving_and_saves_without_a_question_offline(browser, rw_
         assert page.locator("#violation-checklist").is_hidden()
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(
+    ("seeds", "expected"),
+    [((3, 3), "not_met"), ((3, 4), "met")],
+    ids=["one-picture-copied", "two-pictures"],
+)
+def test_two_copies_of_one_photo_with_other_exif_times_are_one_picture_on_the_phone(
+    phone, rw_server, seeds, expected
+):
+    """The phone's checklist hashes what each photo shows: pixel-identical copies whose
+    EXIF times are ten minutes apart do not make "two photos minutes apart" (issue 26)."""
+    page = phone.new_page()
+    app = App(page).open()
+    now = datetime.now(VN)
+    app.fill(
+        [
+            _photo_at("IMG_1.jpg", seeds[0], now - timedelta(minutes=11)),
+            _photo_at("IMG_2.jpg", seeds[1], now - timedelta(minutes=1)),
+        ]
+    )
+    # Both photos read (EXIF time) and hashed before the status is judged.
+    page.wait_for_function(
+        """() => {
+            const items = [...document.querySelectorAll('#media-list .media-item')];
+            return items.length === 2
+                && items.every((i) => i.dataset.picture && i.dataset.exif);
+        }"""
+    )
+    pictures = page.eval_on_selector_all(
+        "#media-list .media-item", "els => els.map((e) => e.dataset.picture)"
+    )
+    assert all(len(p) == 16 for p in pictures)
+    assert (pictures[0] == pictures[1]) == (seeds[0] == seeds[1])
+    _wait_status(page, "TWO_PHOTOS_APART", expected)

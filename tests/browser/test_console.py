@@ -80,7 +80,9 @@ def test_reviewer_and_supervisor_work_through_the_console(
         "() => [...document.querySelectorAll('figure img')]"
         ".every(i => i.complete && i.naturalWidth > 0)"
     )
-    assert page.locator("figure img").count() == 2
+    # Each report's photo, and the first of them again beside the decision (issue 26).
+    assert page.locator("article.report figure img").count() == 2
+    assert page.locator("#evidence-first figure img").count() == 1
     # a2's photo is stored 640x480 with EXIF orientation 6: shown upright, portrait.
     turned = page.locator(f"#r-{world.reports['a2']} figure img")
     w, h = turned.evaluate("i => [i.naturalWidth, i.naturalHeight]")

@@ -173,7 +173,9 @@ def test_printing_a_case_gives_a_clean_case_file(
     assert "Galaxy A54" in page.locator("table.exif").first.inner_text()
     history = page.locator(".history").inner_text()
     assert "QĐ-0421/2026" in history and "Đã lập biên bản" in history
-    assert page.locator("figure img").count() == 2
+    assert page.locator("article.report figure img").count() == 2
+    # The first photo beside the decision (issue 26) is not printed twice.
+    assert page.locator("#evidence-first").evaluate_all(_SHOWN) == 0
     body = page.content()
     assert all(s not in body for s in (SECRET_NAME, SECRET_NATIONAL_ID, SECRET_PHONE))
 

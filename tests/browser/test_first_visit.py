@@ -29,7 +29,12 @@ TEXT = {
         "title": "Trước khi bắt đầu",
         "who": "Công an quận, huyện",
         "secret": "danh tính được giữ bí mật",
-        "statuses": ["Đã lưu trên máy", "Đã gửi", "Đã tiếp nhận, chờ xử lý"],
+        "statuses": [
+            "Đã lưu trên máy", "Cần xử lý", "Đã gửi", "Đang chờ đủ tệp",
+            "Đã tiếp nhận, chờ xử lý", "Cần bổ sung thông tin", "Đã bổ sung, chờ xem xét",
+            "Đã xác minh vi phạm", "Đã ra quyết định xử phạt", "Không được chấp nhận",
+            "Đang xem xét lại", "Đã hết hạn",
+        ],  # fmt: skip
         "start": "Bắt đầu báo vi phạm",
         "again": "Xem lại hướng dẫn",
         "ios": "Thêm vào MH chính",
@@ -38,7 +43,12 @@ TEXT = {
         "title": "Before you start",
         "who": "police of the district",
         "secret": "identity is kept secret",
-        "statuses": ["Saved on phone", "Sent", "Received, awaiting review"],
+        "statuses": [
+            "Saved on phone", "Needs attention", "Sent", "Waiting for all files",
+            "Received, awaiting review", "More information needed",
+            "Information added, awaiting review", "Violation verified",
+            "A penalty decision was issued", "Not accepted", "Under review again", "Expired",
+        ],  # fmt: skip
         "start": "Start reporting",
         "again": "Show the guide again",
         "ios": "Add to Home Screen",
@@ -64,8 +74,11 @@ def test_first_visit_screen_once_then_the_form_and_again_from_settings(
         body = welcome.inner_text()
         assert text["title"] in body
         assert text["who"] in body and text["secret"] in body
-        for status in text["statuses"]:
-            assert status in body
+        # Every status a report can show is explained (issue 26).
+        shown = welcome.locator(".welcome-statuses dt").all_inner_texts()
+        assert len(shown) == len(text["statuses"])
+        for status, dt in zip(text["statuses"], shown, strict=True):
+            assert dt.startswith(status), (status, dt)
         # The form is behind it, not in front.
         assert page.evaluate("document.elementFromPoint(195, 400).closest('#welcome') !== null")
         assert blocking(axe_violations(page)) == []  # 0 critical, 0 serious

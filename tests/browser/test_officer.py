@@ -13,7 +13,7 @@ from server.extensions import db
 from server.models import Report
 from server.models.accounts import OfficerDevice, User
 from server.services import accounts
-from tests.browser.pages import BROWSER, App, file_payload, photo
+from tests.browser.pages import BROWSER, App, file_payload, photo, publish_screenshot
 
 pytestmark = BROWSER
 
@@ -72,10 +72,23 @@ def test_officer_sign_in_capture_and_sign_out(phone, rw_server, screenshots_dir)
     officer_report = app.capture([file_payload("b.jpg", photo(70_000, seed=12))])
     assert app.report(officer_report)["body"]["reporter"]["kind"] == "officer"
 
-    # Shared phone: signing out with an unsent officer report is allowed; the report
-    # leaves "My reports" at once but stays queued under the officer's token.
+    # Shared phone: signing out with an unsent officer report first says how many are
+    # not sent (issue 26); "Huỷ" keeps the officer signed in.
     page.locator("nav.tabs a[data-tab=settings]").click()
     page.locator("#officer-signout").click()
+    ask = page.locator("dialog#confirm[open]")
+    ask.wait_for()
+    assert "Còn 1 phản ánh của bạn chưa gửi xong" in ask.inner_text()
+    page.screenshot(path=str(screenshots_dir / "officer-signout-unsent.png"))
+    publish_screenshot(screenshots_dir, "officer-signout-unsent.png")
+    ask.locator("button[value=cancel]").click()
+    page.wait_for_selector("dialog#confirm:not([open])", state="attached")
+    assert page.locator("#officer-signed").is_visible()
+    # Signing out anyway is allowed; the report leaves "My reports" at once but stays
+    # queued under the officer's token.
+    page.locator("#officer-signout").click()
+    ask.wait_for()
+    ask.locator("button[value=ok]").click()
     page.wait_for_selector("#officer-login:not([hidden])")
     toast = page.locator("#toast")
     toast.wait_for(state="visible")
@@ -84,6 +97,8 @@ def test_officer_sign_in_capture_and_sign_out(phone, rw_server, screenshots_dir)
     app.item(officer_report).wait_for(state="detached")
     app.item(citizen_report).wait_for()
     assert page.locator("#badge").is_hidden()  # nothing of the citizen's is waiting
+    # ... but the phone still holds an unsent report: never "every report has been sent".
+    assert page.locator("#queue-summary").inner_text() == "1 phản ánh đang chờ gửi"
     page.goto(f"/#report/{officer_report}")  # not even by its address
     page.wait_for_selector("#detail p.empty")
     assert app.report(officer_report)["phase"] == "saved"

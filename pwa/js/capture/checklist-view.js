@@ -17,6 +17,7 @@ export const mediaOf = (items) =>
   items.map((i) => ({
     kind: i.kind === 'video' ? 'video' : 'photo',
     capturedAt: i.exif?.takenAt ?? (i.file?.lastModified || null),
+    picture: i.picture || null,
   }));
 
 /** The checklist of violation `v` for the files `items`. */

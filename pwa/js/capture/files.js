@@ -58,7 +58,7 @@ export function mediaItemView(item, position, onRemove) {
   });
   return el(
     'li',
-    { class: 'media-item', 'data-kind': item.kind },
+    { class: 'media-item', 'data-kind': item.kind, 'data-picture': item.picture || '', 'data-exif': item.exif ? '1' : '' },
     thumb,
     el('div', { class: 'media-meta' }, el('span', { class: 'name', text: item.file.name || t('media_video') }), exifNotes(item, position)),
     remove,

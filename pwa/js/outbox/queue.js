@@ -157,11 +157,12 @@ export async function purgeSentMedia(id) {
   const db = await openOutbox();
   const tx = db.transaction([REPORTS, CHUNKS], 'readwrite');
   const record = await tx.objectStore(REPORTS).get(id);
+  const answered = (record?.answers || []).filter((a) => a.phase === 'sent' && a.media.every((m) => m.received));
   if (!record || record.phase !== 'sent' || !record.media.every((m) => m.received)) {
     tx.abort();
     throw new Error('not acknowledged by the server');
   }
-  for (const m of record.media) {
+  for (const m of [...record.media, ...answered.flatMap((a) => a.media)]) {
     tx.objectStore(CHUNKS).delete(IDBKeyRange.bound([m.media_id, 0], [m.media_id, Infinity]));
   }
   record.purged = true;
@@ -225,7 +226,7 @@ export async function deleteReport(id) {
   const record = await db.get(REPORTS, id);
   if (!record) return;
   const tx = db.transaction([REPORTS, CHUNKS], 'readwrite');
-  for (const m of record.media) {
+  for (const m of [...record.media, ...(record.answers || []).flatMap((a) => a.media)]) {
     tx.objectStore(CHUNKS).delete(IDBKeyRange.bound([m.media_id, 0], [m.media_id, Infinity]));
   }
   tx.objectStore(REPORTS).delete(id);
@@ -241,9 +242,35 @@ export async function setMeta(key, value) {
   await (await openOutbox()).put(META, { key, value });
 }
 
-/** Reports still waiting for the server (saved, or part-way through sending). */
+/** An answer to a request for information still to be sent (PROTOCOL §3.10). */
+export const answerPending = (a) => a.phase === 'saved' || a.phase === 'uploading';
+
+/** Whether the record has anything still to send: itself, or an answer. */
+export const hasUnsent = (r) =>
+  r.phase === 'saved' || r.phase === 'uploading' || (r.answers || []).some(answerPending);
+
+/** Reports still waiting for the server (saved, or part-way through sending), and sent
+ * reports with an answer still to send. */
 export async function pendingReports() {
-  return (await listReports())
-    .filter((r) => r.phase === 'saved' || r.phase === 'uploading')
-    .reverse();
+  return (await listReports()).filter(hasUnsent).reverse();
+}
+
+/**
+ * What the phone holds that the server has not acknowledged (issue 26): `waiting` to be
+ * sent (reports and answers saved or part-way), `attention` (could not be sent, a person
+ * must act). Reports hidden after an officer signed out count too: they are still sent
+ * from this phone. A capture still being written is not counted yet.
+ */
+export async function unsentCounts(records = null) {
+  let waiting = 0;
+  let attention = 0;
+  for (const r of records || (await listReports())) {
+    if (r.phase === 'saved' || r.phase === 'uploading') waiting += 1;
+    else if (r.phase === 'attention') attention += 1;
+    for (const a of r.answers || []) {
+      if (answerPending(a)) waiting += 1;
+      else if (a.phase === 'attention') attention += 1;
+    }
+  }
+  return { waiting, attention, total: waiting + attention };
 }

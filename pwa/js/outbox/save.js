@@ -125,3 +125,57 @@ async function discardPartial(db, record) {
   tx.objectStore(REPORTS).delete(record.id);
   await tx.done;
 }
+
+/**
+ * Save the reporter's answer to a request for information (PROTOCOL §3.10) on the sent
+ * report `reportId`: the files' chunks are written, hashed, read back and checked as a
+ * capture's are, then the answer is appended to the report's record (`record.answers`)
+ * in one transaction, phase `saved`. The sync engine sends it when the network allows.
+ * Resolves with the answer.
+ */
+export async function saveAnswer(reportId, text, files) {
+  const db = await openOutbox();
+  const now = Date.now();
+  const answer = {
+    answer_id: uuidv7(now),
+    text: (text || '').trim(),
+    createdAt: now,
+    phase: 'saved',
+    registered: false,
+    attempt: 0,
+    nextAttemptAt: 0,
+    lastError: null,
+    attention: null,
+    media: newRecord(reportId, {}, files, now).media,
+  };
+  try {
+    for (let i = 0; i < files.length; i++) {
+      const media = answer.media[i];
+      const written = await writeFile(db, media.media_id, files[i], true, null);
+      media.chunks = written.chunks;
+      media.sha256 = written.sha256;
+    }
+    for (const media of answer.media) {
+      if ((await hashStored(db, media)) !== media.sha256) throw new CaptureError('verify_failed');
+    }
+    const tx = db.transaction(REPORTS, 'readwrite', { durability: 'strict' });
+    const record = await tx.store.get(reportId);
+    if (!record) {
+      tx.abort();
+      throw new CaptureError('write_failed');
+    }
+    record.answers = [...(record.answers || []), answer];
+    await tx.store.put(record);
+    await tx.done;
+  } catch (err) {
+    const tx = db.transaction(CHUNKS, 'readwrite');
+    for (const m of answer.media) {
+      tx.store.delete(IDBKeyRange.bound([m.media_id, 0], [m.media_id, Infinity]));
+    }
+    await tx.done.catch(() => {});
+    if (err instanceof CaptureError) throw err;
+    throw new CaptureError(err?.name === 'QuotaExceededError' ? 'storage_full' : 'write_failed', err);
+  }
+  announce(reportId, { phase: 'answer' });
+  return answer;
+}

@@ -3,12 +3,14 @@
  * server's verdict, and what the user can do: retry, re-send under new ids, free the
  * space of a sent report, delete an unsent one.
  */
+import { acceptFile } from '../capture/files.js';
 import { formatBytes, formatTime, locale, t } from '../i18n.js';
 import { deleteReport, getReport, mediaBlob, purgeSentMedia, rekeyReport, updateReport } from '../outbox/queue.js';
-import { displayState } from '../outbox/serialize.js';
+import { displayState, progress } from '../outbox/serialize.js';
 import { runSync } from '../triggers.js';
 import { confirmDialog } from '../ui/dialog.js';
 import { $, el } from '../ui/dom.js';
+import { toast } from '../ui/toast.js';
 import { isActive, placeText, plateText, serverBlock, stateLine, violationName, whyText } from './report-view.js';
 
 // The server holds these ids for something else: retrying the same ids cannot work.
@@ -133,6 +135,8 @@ export async function renderDetail(id) {
       attention ? actions : null,
       codeLine(record),
       serverBlock(record),
+      answerForm(record),
+      answerList(record),
       fieldList(record),
       el('h3', { text: t('f_media') }),
       el('ul', { class: 'media-list detail-media' }, ...record.media.map((m) => mediaItem(record, m))),
@@ -140,6 +144,115 @@ export async function renderDetail(id) {
       el('p', { class: 'sealed', text: t('sealed_note') }),
       attention ? null : actions),
   );
+}
+
+// The answer being written (issue 26): kept across the live re-renders of the page.
+const draft = { reportId: null, text: '', files: [], error: '' };
+const MAX_ANSWER_FILES = 10;
+
+/** A preview URL of a picked file, revoked on the next render. */
+function objectUrl(file) {
+  const url = URL.createObjectURL(file);
+  detailUrls.push(url);
+  return url;
+}
+
+/** Whether the server asked for more and no answer of ours is on its way. */
+function mayAnswer(record) {
+  if (record.phase !== 'sent' || record.server?.status !== 'needs_info') return false;
+  // A sent answer moves the server's status on (info_added): needs_info again is a new request.
+  return !(record.answers || []).some((a) => a.phase !== 'sent');
+}
+
+/** The form answering a request for information: files and a short message, saved to
+ * the outbox first (offline-first, like a capture), sent by the sync engine. */
+function answerForm(record) {
+  if (!mayAnswer(record)) return null;
+  if (draft.reportId !== record.id) Object.assign(draft, { reportId: record.id, text: '', files: [], error: '' });
+  const picked = el('ul', { class: 'media-list answer-picked', id: 'answer-picked' },
+    ...draft.files.map((f, i) => el('li', { class: 'media-item' },
+      f.type.startsWith('image/') ? el('img', { alt: '', src: objectUrl(f) }) : el('div', { class: 'video-thumb', text: '▶' }),
+      el('div', { class: 'media-meta' }, el('span', { class: 'name', text: `${f.name || t('media_video')} · ${formatBytes(f.size)}` })),
+      el('button', { type: 'button', class: 'remove', 'aria-label': t('media_remove'), text: '×', onclick: () => { draft.files.splice(i, 1); renderDetail(record.id); } }))));
+  const input = el('input', { type: 'file', id: 'answer-files', accept: 'image/*,video/*', multiple: true, class: 'visually-hidden' });
+  input.addEventListener('change', async () => {
+    draft.error = '';
+    for (const file of input.files) {
+      const ok = await acceptFile(file);
+      if (ok.error) draft.error = ok.error;
+      else if (draft.files.length < MAX_ANSWER_FILES) draft.files.push(ok.file);
+    }
+    renderDetail(record.id);
+  });
+  const text = el('textarea', { id: 'answer-text', rows: 3, maxLength: 1000, value: draft.text });
+  text.addEventListener('input', () => { draft.text = text.value; });
+  const send = el('button', { type: 'submit', class: 'btn btn-primary btn-block', id: 'answer-send', text: t('answer_send') });
+  const form = el('form', { class: 'card answer-box', id: 'answer-box', 'aria-labelledby': 'answer-title' },
+    el('h3', { id: 'answer-title', text: t('answer_title') }),
+    el('p', { class: 'hint', text: t('answer_hint') }),
+    el('label', { htmlFor: 'answer-text', text: t('answer_text') }),
+    text,
+    el('label', { htmlFor: 'answer-files', class: 'btn btn-secondary', text: t('answer_add_files') }),
+    input,
+    picked,
+    draft.error ? el('p', { class: 'err', role: 'alert', text: draft.error }) : null,
+    send);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!draft.text.trim() && !draft.files.length) {
+      draft.error = t('answer_empty');
+      renderDetail(record.id);
+      return;
+    }
+    send.disabled = true;
+    try {
+      const { saveAnswer } = await import('../outbox/save.js');
+      await saveAnswer(record.id, draft.text, draft.files);
+      Object.assign(draft, { reportId: null, text: '', files: [], error: '' });
+      toast(t('answer_saved'), { kind: 'ok' });
+      runSync({ force: true, reason: 'manual' });
+    } catch (err) {
+      draft.error = t(err?.code === 'storage_full' ? 'save_storage_full' : 'save_failed');
+      send.disabled = false;
+    }
+    renderDetail(record.id);
+  });
+  return form;
+}
+
+/** The answers given on this report, each with its sending state. */
+function answerList(record) {
+  const answers = record.answers || [];
+  if (!answers.length) return null;
+  const state = (a) => {
+    if (a.phase === 'sent') return ['sent', t('answer_state_sent')];
+    if (a.phase === 'attention') return ['attention', `${t('answer_state_attention')}: ${whyText(a.attention)}`];
+    if (a.phase === 'uploading' || isActive(record.id)) return ['sending', t('answer_state_sending', { n: progress(a).percent })];
+    return ['saved', t('answer_state_saved')];
+  };
+  return el('section', { class: 'answers', id: 'answers' },
+    el('h3', { text: t('answers_title') }),
+    el('ul', { class: 'answer-list' }, ...answers.map((a) => {
+      const [cls, text] = state(a);
+      return el('li', { class: 'answer', 'data-state': cls, 'data-answer': a.answer_id },
+        el('div', { class: 'item-top' },
+          el('span', { class: 'answer-time', text: formatTime(new Date(a.createdAt)) }),
+          el('span', { class: `pill pill-${cls}`, text })),
+        el('p', { class: 'answer-text', text: a.text || t('answer_no_text') }),
+        a.media.length ? el('p', { class: 'hint', text: t('answer_files_n', { n: a.media.length }) }) : null,
+        a.phase === 'attention' ? el('button', { type: 'button', class: 'btn btn-secondary', text: t('answer_retry'), onclick: () => retryAnswer(record.id, a.answer_id) }) : null);
+    })));
+}
+
+async function retryAnswer(id, answerId) {
+  await updateReport(id, (r) => {
+    const a = (r.answers || []).find((x) => x.answer_id === answerId);
+    a.phase = a.registered ? 'uploading' : 'saved';
+    a.attention = null;
+    a.attempt = 0;
+    a.nextAttemptAt = 0;
+  });
+  runSync({ force: true });
 }
 
 async function retryReport(id) {

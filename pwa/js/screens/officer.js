@@ -3,7 +3,8 @@
  * and signing out (the officer's reports leave the list; unsent ones are still sent).
  */
 import { has, t } from '../i18n.js';
-import { officerCreds, signIn, signOut } from '../officer.js';
+import { officerCreds, signIn, signOut, unsentOfficerReports } from '../officer.js';
+import { confirmDialog } from '../ui/dialog.js';
 import { state } from '../state.js';
 import { $ } from '../ui/dom.js';
 import { toast } from '../ui/toast.js';
@@ -49,6 +50,10 @@ async function submitSignIn(form, error) {
 }
 
 async function signOutClicked() {
+  // On a shared phone: say how many of the officer's reports are not sent yet, and let
+  // the officer stay signed in to send them first (issue 26).
+  const waiting = (await unsentOfficerReports()).length;
+  if (waiting && !(await confirmDialog(t('officer_signout_confirm', { n: waiting }), t('officer_signout')))) return;
   const unsent = await signOut();
   await renderOfficer();
   later(pushScreen, 'refreshPush');

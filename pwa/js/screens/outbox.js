@@ -3,7 +3,7 @@
  * queue summary with "Send now", and the count on the tab.
  */
 import { formatTime, t } from '../i18n.js';
-import { listReports } from '../outbox/queue.js';
+import { listReports, unsentCounts } from '../outbox/queue.js';
 import { displayState, progress } from '../outbox/serialize.js';
 import { runSync } from '../triggers.js';
 import { $, el } from '../ui/dom.js';
@@ -12,7 +12,6 @@ import { isActive, placeText, plateText, serverBlock, stateLine, violationName, 
 
 const thumbUrls = new Map(); // report id -> object URL of its thumbnail (kept for the page)
 
-const waitingToSend = (r) => r.phase === 'saved' || r.phase === 'uploading';
 // A signed-out officer's reports are not shown (they are still sent: officer.js).
 const shown = (r) => !r.hidden;
 
@@ -69,7 +68,7 @@ function outboxItem(record) {
 /** The number on the "My reports" tab: reports not sent yet, or needing attention. */
 export async function renderBadge() {
   const records = (await listReports()).filter(shown);
-  const waiting = records.filter((r) => waitingToSend(r) || r.phase === 'attention').length;
+  const waiting = (await unsentCounts(records)).total;
   const badge = $('#badge');
   badge.hidden = waiting === 0;
   badge.textContent = String(waiting);
@@ -77,11 +76,19 @@ export async function renderBadge() {
 
 /** Render the list, the queue summary and the storage line. */
 export async function renderOutbox() {
-  const records = (await listReports()).filter((r) => r.phase !== 'capturing' && shown(r));
+  const all = await listReports();
+  const records = all.filter((r) => r.phase !== 'capturing' && shown(r));
   $('#outbox').replaceChildren(...records.map(outboxItem));
   $('#outbox-empty').hidden = records.length > 0;
-  const waiting = records.filter(waitingToSend).length;
-  $('#queue-summary').textContent = waiting ? t('queue_waiting', { n: waiting }) : t('queue_done');
+  // Everything not acknowledged by the server, answers and a signed-out officer's
+  // reports included: "every report has been sent" only when it is true (issue 26).
+  const { waiting, attention } = await unsentCounts(all);
+  let summary = t('queue_done');
+  if (waiting) summary = t('queue_waiting', { n: waiting });
+  else if (attention) summary = t('queue_attention', { n: attention });
+  const line = $('#queue-summary');
+  line.textContent = summary;
+  line.dataset.unsent = String(waiting + attention);
   $('#send-now').hidden = waiting === 0;
   renderStorage($('#storage-line'));
 }

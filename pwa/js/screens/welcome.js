@@ -10,12 +10,20 @@ import { $, el } from '../ui/dom.js';
 
 export const SEEN_KEY = 'rw-welcome-seen';
 
-const STATUSES = [
+// Every status a report can show, on the phone then from the server (issue 26).
+export const STATUSES = [
   ['state_saved', 'welcome_st_saved'],
+  ['state_attention', 'welcome_st_attention'],
   ['state_sent', 'welcome_st_sent'],
+  ['srv_awaiting_evidence', 'welcome_st_awaiting_evidence'],
   ['srv_submitted', 'welcome_st_submitted'],
+  ['srv_needs_info', 'welcome_st_needs_info'],
+  ['srv_info_added', 'welcome_st_info_added'],
   ['srv_verified', 'welcome_st_verified'],
+  ['srv_penalty_issued', 'welcome_st_penalty_issued'],
   ['srv_rejected', 'welcome_st_rejected'],
+  ['srv_reopened', 'welcome_st_reopened'],
+  ['srv_expired', 'welcome_st_expired'],
 ];
 
 const isIos = () => /iPhone|iPad|iPod/.test(navigator.userAgent);
