@@ -28,8 +28,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0017'
-down_revision = '0016'
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
@@ -159,9 +159,7 @@ def _reroute_existing(conn: sa.engine.Connection, now) -> None:
 
     index = DistrictIndex.load_2025()
     codes = [d.code for d in index.districts()]
-    conn.execute(
-        sa.text("UPDATE reports SET legacy_district_code = district_code")
-    )
+    conn.execute(sa.text("UPDATE reports SET legacy_district_code = district_code"))
     last = ""
     update = sa.text(
         "UPDATE reports SET district_code = :code, route_rule = :rule, "

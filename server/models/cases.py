@@ -95,7 +95,8 @@ class CaseEvent(db.Model):
     ``other_case_id``; ``reason`` is ``split``), ``forwarded``, ``routed`` (an unrouted
     case got the district of a routed report that joined it), ``routed_by_hand``,
     ``unit_changed``, ``rerouted`` (moved to the area of a new boundary set, by migration
-    0017 or ``flask boundaries reroute``); a reviewer's merge: ``absorbed_by_hand`` / ``merged_by_hand``, and
+    0017 or ``flask boundaries reroute``); a reviewer's merge: ``absorbed_by_hand`` /
+    ``merged_by_hand``, and
     its undo: ``unmerged`` (the group of ``report_id`` went back to ``other_case_id``) /
     ``reopened``; ``similar_photo``: a hint that ``report_id``'s photo looks like one of
     case ``other_case_id`` (``reason`` ``same_media`` or ``similar_media``), not joined.

@@ -26,7 +26,7 @@ from ..models import (
     utcnow,
 )
 from ..settings import current_settings
-from . import custody, districts
+from . import custody, districts, units
 from .errors import RateLimited  # the console catches it; on the API it is a 429
 
 _hasher = PasswordHasher()
@@ -196,15 +196,18 @@ def authenticate(username: str, password: str, ip: str) -> User | None:
 
 
 def districts_of(user: User) -> set[str] | None:
-    """District codes the user may review; None means all (admin)."""
+    """Area codes the user may review; None means all (admin). A reviewer: their own
+    areas (``user_districts``) and those their units cover; a supervisor: the areas of
+    their province in the current boundary set."""
     if user.role == "admin":
         return None
     if user.role == "reviewer":
-        return set(
+        own = set(
             db.session.scalars(
                 sa.select(UserDistrict.district_code).where(UserDistrict.user_id == user.id)
             )
         )
+        return own | units.areas_of_units(units.units_of_user(user))
     if user.role == "supervisor":
         return province_districts(user.province_code)
     return set()
