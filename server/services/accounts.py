@@ -61,12 +61,14 @@ def create_user(
     districts: list[str] | tuple[str, ...] = (),
     province: str | None = None,
     display_name: str = "",
+    unit_codes: list[str] | tuple[str, ...] = (),
 ) -> User:
-    """A new active user; reviewers need districts, supervisors a province. Commits."""
+    """A new active user; reviewers need areas (``districts``) or units, supervisors a
+    province. Commits."""
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}")
-    if role == "reviewer" and not districts:
-        raise AccountError("a reviewer needs at least one --district")
+    if role == "reviewer" and not districts and not unit_codes:
+        raise AccountError("a reviewer needs at least one --district or --unit")
     if role == "supervisor" and not province:
         raise AccountError("a supervisor needs --province")
     if len(password) < 8:
@@ -86,6 +88,12 @@ def create_user(
     db.session.flush()
     for code in sorted(set(districts)):
         db.session.add(UserDistrict(user_id=user.id, district_code=code))
+    if unit_codes:
+        try:
+            units.set_user_units(user, unit_codes)
+        except units.UnitError as e:
+            db.session.rollback()
+            raise AccountError(str(e)) from None
     audit(None, "user_created", detail=f"{username} role={role}")
     db.session.commit()
     return user
