@@ -272,3 +272,48 @@ def test_reroute_dry_run_lists_moves_and_apply_moves_them_audited(
         assert db.session.get(Report, moving).district_code == "90002"
     again = runner.invoke(args=["boundaries", "reroute"])
     assert "0 open cases would move" in again.output
+
+
+# --------------------------------------------------------------------------- forward picker
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("Quận Cũ", ["90001", "90002"]),  # the old district finds the communes replacing it
+        ("quan cu", ["90001", "90002"]),
+        ("binh minh cu", ["90002"]),
+        ("Xã Bình", ["90002"]),
+        ("hon ngoc", ["91001"]),
+        ("thanh pho mau", ["91002", "91001"]),  # by name: Đông Sơn, Hòn Ngọc
+        ("dong son mau", ["91002"]),
+        ("hòa", ["90001"]),
+        ("nowhere", []),
+    ],
+)
+def test_the_forward_picker_finds_areas_by_name_old_name_and_province(
+    app, imported, query, found
+):
+    from server.services.districts import choices
+
+    with app.app_context():
+        assert [a.code for a in choices.search(query)] == found
+
+
+def test_forwarding_goes_to_the_unit_of_the_chosen_area_and_the_page_carries_old_names(
+    app, client, imported
+):
+    from tests.test_console import post
+
+    rid = send_at(client, "90001", "51F-666.66")
+    case_id = case_of(app, rid).id
+    with app.app_context():
+        accounts.create_user("boss", PASSWORD, "admin")
+    console = session_for(app, "boss")
+    page = console.get(f"/console/cases/{case_id}").get_data(as_text=True)
+    assert 'value="90002" data-aliases="Quận Cũ|Xã Bình Minh Cũ">Xã Bình Minh<' in page
+    assert "Công an phường An Hòa" in page
+    resp = post(console, f"/console/cases/{case_id}/forward", {"to_district": "91001"})
+    assert resp.status_code == 302
+    case = case_of(app, rid)
+    assert (case.district_code, case.unit_code) == ("91001", "CA-91001")

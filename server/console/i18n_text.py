@@ -39,7 +39,8 @@ TEXT: dict[str, Pair] = {
     "queue.title": ("Hàng đợi", "Queue"),
     "queue.heading": ("Hàng đợi vụ việc", "Case queue"),
     "queue.count": ("{n} vụ việc", "{n} cases"),
-    "queue.districts": ("Địa bàn: {districts}", "Districts: {districts}"),
+    "queue.districts": ("Địa bàn: {districts}", "Areas: {districts}"),
+    "queue.more": ("và {n} xã, phường khác", "and {n} more"),
     "queue.all_districts": ("tất cả", "all"),
     "queue.filters": ("Lọc vụ việc", "Filter cases"),
     "queue.since": ("Từ ngày", "From"),
@@ -117,6 +118,7 @@ TEXT: dict[str, Pair] = {
     # case page
     "case.title": ("Vụ việc {id}", "Case {id}"),
     "case.summary": ("{n} phản ánh · {district}", "{n} reports · {district}"),
+    "case.unit": ("Đơn vị xử lý: {unit}", "Handled by: {unit}"),
     "case.opened": ("Mở lúc {at}", "Opened {at}"),
     "case.status": ("Trạng thái vụ việc: {status}", "Case status: {status}"),
     "case.manual": ("tách bằng tay", "split out by hand"),

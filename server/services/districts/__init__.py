@@ -72,7 +72,7 @@ from .index import (
     shipped_set,
     tolerance_m,
 )
-from .units import Unit, default_unit, set_unit, unit_for
+from .units import Unit, default_unit, set_unit, unit_for, unit_name
 from .unrouted import unrouted_reports
 
 __all__ = [
@@ -100,5 +100,6 @@ __all__ = [
     "shipped_set",
     "tolerance_m",
     "unit_for",
+    "unit_name",
     "unrouted_reports",
 ]

@@ -168,3 +168,23 @@ def move_open_cases(where: sa.ColumnElement[bool], new_unit: str, actor: str) ->
         execution_options={"synchronize_session": False},
     )
     return int(result.rowcount or 0)
+
+
+def unit_name(unit_code: str | None) -> str | None:
+    """The name of a unit by its code: its ``units`` row, an area's own police
+    (``CA-<area>``), a pre-2025 ``police_units`` row; else None."""
+    if not unit_code:
+        return None
+    name = db.session.scalar(sa.select(UnitRow.name).where(UnitRow.code == unit_code))
+    if name:
+        return name
+    name = db.session.scalar(
+        sa.select(PoliceUnit.name).where(PoliceUnit.code == unit_code).limit(1)
+    )
+    if name:
+        return name
+    if unit_code.startswith("CA-"):
+        info = area_info(unit_code[3:])
+        if info is not None:
+            return default_unit(info).name
+    return None
