@@ -12,6 +12,7 @@ Four communes in a row along lat 10.0-10.1, 0.1° of longitude each, imported wi
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ from flask import Flask
 from server.extensions import db
 from server.models import AuditLog, BoundarySet, Case, CaseEvent, CustodyEntry, Report, Unit
 from server.services import accounts
+from tests.factories import Api, MediaFile, report_body
+from tests.media_factory import make_photo
 from tests.test_console import PASSWORD, session_for
 from tests.test_districts import send, square
 
@@ -86,6 +89,19 @@ def case_of(app: Flask, report_id: str) -> Case:
 def send_at(client, code: str, plate: str) -> str:
     lat, lon = CENTRE[code]
     return send(client, lat, lon, plate=plate)["report_id"]
+
+
+def send_with_evidence(client, code: str, plate: str, seed: int) -> str:
+    """A report with its photo received: its case is in the queue and in Open311."""
+    lat, lon = CENTRE[code]
+    api, media = Api.register(client), MediaFile(make_photo(seed))
+    rid = str(uuid.uuid4())
+    body = report_body(
+        [media], plate=plate, location={"lat": lat, "lon": lon, "accuracy_m": 5.0, "source": "gps"}
+    )
+    assert api.put_report(rid, body).status_code == 201
+    assert api.put_media(rid, media).status_code in (200, 201, 204)
+    return rid
 
 
 # --------------------------------------------------------------------------- routing
@@ -317,3 +333,18 @@ def test_forwarding_goes_to_the_unit_of_the_chosen_area_and_the_page_carries_old
     assert resp.status_code == 302
     case = case_of(app, rid)
     assert (case.district_code, case.unit_code) == ("91001", "CA-91001")
+
+
+def test_open311_names_the_unit_the_case_is_with_and_todays_commune(
+    app, client, runner, imported, tmp_path
+):
+    rid = send_with_evidence(client, "90002", "51F-777.77", 4242)
+    case_id = case_of(app, rid).id
+    before = {r["service_request_id"]: r for r in client.get("/open311/v2/requests.json").json}
+    assert before[case_id]["agency_responsible"] == "Công an xã Bình Minh"
+    assert before[case_id]["address"] == "Xã Bình Minh, Tỉnh Thử"
+    path = tmp_path / "units.csv"
+    path.write_text(CSV, "utf-8")
+    assert runner.invoke(args=["units", "import", str(path)]).exit_code == 0
+    after = {r["service_request_id"]: r for r in client.get("/open311/v2/requests.json").json}
+    assert after[case_id]["agency_responsible"] == "Đội CSGT Tỉnh Thử"
