@@ -246,10 +246,10 @@ def downgrade() -> None:
             "unit_code = 'CA-' || legacy_district_code WHERE legacy_district_code IS NOT NULL"
         )
     )
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_column("legacy_district_code")
-    with op.batch_alter_table("reports") as batch:
-        batch.drop_column("legacy_district_code")
+    # Plain ALTER TABLE (SQLite >= 3.35 and PostgreSQL): a batch copy would drop the
+    # statistics triggers of 0016 with the old table.
+    for table in ("cases", "reports"):
+        conn.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN legacy_district_code"))
     op.drop_table("user_units")
     op.drop_index("ix_unit_areas_area_code", table_name="unit_areas")
     op.drop_table("unit_areas")
