@@ -5,8 +5,8 @@ figures kept by old units (Bắc Giang 2024) compared with today's (Bắc Ninh).
   merged on 1 July 2025): ``data/boundaries/crosswalk_provinces_2025.json``
   ``{old_code: {new_code, old_name, new_name}}``.
 * Districts: an old district overlaps one or more new communes; ``share`` is the part
-  of the district's area in each commune:
-  ``data/boundaries/crosswalk_districts_2025.json``.
+  of the district's area in each commune, and the reverse (the share of a commune's
+  area in each old district): ``data/boundaries/crosswalk_districts_2025.json``.
 
 Carrying figures across keeps totals: a province's figure goes whole to its new
 province; a district's figure is split over its communes by area share (the shares of
@@ -80,18 +80,23 @@ def carry_provinces(
 def district_shares(path: Path = DISTRICTS_FILE) -> Shares:
     """``{old district: [(commune, share), …]}``, each district's shares summing to 1.
 
-    Reads ``{"districts": {old: [{"commune_code", "share"}]}, …}`` or the bare
-    ``{old: [...]}`` mapping."""
-    return normalise(_parse_shares(_read(path)))
+    The file's ``district_to_communes``: ``{old: [{"commune_code", "share"}]}``."""
+    return normalise(_parse_shares(_read(path), "district_to_communes", "commune_code"))
 
 
-def _parse_shares(data: Any) -> Shares:
-    table = data.get("districts", data) if isinstance(data, dict) else {}
+def commune_shares(path: Path = DISTRICTS_FILE) -> Shares:
+    """``{commune: [(old district, share of the commune's area in it), …]}``, each
+    commune's shares summing to 1 (the file's ``commune_to_districts``): carries
+    today's figures back to the old districts."""
+    return normalise(_parse_shares(_read(path), "commune_to_districts", "district_code"))
+
+
+def _parse_shares(data: Any, table_key: str, code_key: str) -> Shares:
+    table = data.get(table_key, {}) if isinstance(data, dict) else {}
     out: Shares = {}
-    for old, parts in table.items():
-        if not isinstance(parts, list):
-            continue
-        out[str(old)] = [(str(p["commune_code"]), float(p["share"])) for p in parts]
+    for code, parts in table.items():
+        if isinstance(parts, list):
+            out[str(code)] = [(str(p[code_key]), float(p["share"])) for p in parts]
     return out
 
 
@@ -118,6 +123,12 @@ def districts_of_commune(commune: str, shares: Shares | None = None) -> list[tup
     that lies in the commune (the reverse table)."""
     shares = district_shares() if shares is None else shares
     return sorted((old, s) for old, parts in shares.items() for c, s in parts if c == commune)
+
+
+def carry_communes(figures: Mapping[str, float], shares: Shares | None = None) -> dict[str, float]:
+    """Figures of today's communes split over the old districts by the share of each
+    commune's area in them (totals kept)."""
+    return carry_districts(figures, commune_shares() if shares is None else shares)
 
 
 def carry_districts(figures: Mapping[str, float], shares: Shares | None = None) -> dict[str, float]:
