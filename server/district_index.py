@@ -204,6 +204,10 @@ class DistrictIndex:
         for d in self._districts:
             prov_ids.setdefault(d.province_code, len(prov_ids))
         self._n_prov = len(prov_ids)
+        self._prov_codes = list(prov_ids)
+        self._prov_names = {}
+        for d in self._districts:
+            self._prov_names.setdefault(d.province_code, d.province_name)
         self._dprov = np.array([prov_ids[d.province_code] for d in self._districts], np.int64)
         keep = [i for i, c in enumerate(province_codes) if c in prov_ids]
         self._pgeoms = np.array([province_geoms[i] for i in keep], dtype=object)
@@ -299,6 +303,19 @@ class DistrictIndex:
     def district_geometries(self) -> list[tuple[DistrictInfo, shapely.Geometry]]:
         """Each district with the (valid, merged) polygon the index routes with, by code."""
         return list(zip(self._districts, self._dgeoms.tolist(), strict=True))
+
+    def province_geometries(self) -> list[tuple[str, str, shapely.Geometry]]:
+        """``(code, name, outline)`` of each province, by code: its province polygon when
+        the index has one, else the union of its districts."""
+        own: dict[int, list[shapely.Geometry]] = {}
+        for pid, geom in zip(self._pprov.tolist(), self._pgeoms.tolist(), strict=True):
+            own.setdefault(pid, []).append(geom)
+        out = []
+        for pid, code in enumerate(self._prov_codes):
+            parts = own.get(pid) or list(self._dgeoms[self._dprov == pid])
+            geom = parts[0] if len(parts) == 1 else shapely.union_all(parts)
+            out.append((code, self._prov_names[code], geom))
+        return sorted(out, key=lambda t: t[0])
 
     def route(self, lat: float, lon: float) -> Route:
         """Route one point. Never raises for bad coordinates: they are ``unrouted``."""

@@ -307,9 +307,7 @@ def test_reroute_dry_run_lists_moves_and_apply_moves_them_audited(
         ("nowhere", []),
     ],
 )
-def test_the_forward_picker_finds_areas_by_name_old_name_and_province(
-    app, imported, query, found
-):
+def test_the_forward_picker_finds_areas_by_name_old_name_and_province(app, imported, query, found):
     from server.services.districts import choices
 
     with app.app_context():
@@ -348,3 +346,42 @@ def test_open311_names_the_unit_the_case_is_with_and_todays_commune(
     assert runner.invoke(args=["units", "import", str(path)]).exit_code == 0
     after = {r["service_request_id"]: r for r in client.get("/open311/v2/requests.json").json}
     assert after[case_id]["agency_responsible"] == "Đội CSGT Tỉnh Thử"
+
+
+# --------------------------------------------------------------------------- PWA outlines
+
+
+def test_outlines_split_per_province_name_each_province_and_its_communes(app, imported):
+    from server.api import places
+    from server.services import districts
+
+    with app.app_context():
+        index = districts.current_index()
+        body = places.places(index, split_over=2)
+        assert body["districts"] == []
+        assert [(p["code"], p["name"]) for p in body["provinces"]] == [
+            ("90", "Tỉnh Thử"),
+            ("91", "Thành phố Mẫu"),
+        ]
+        assert body["provinces"][0]["bbox"] == [106.0, 10.0, 106.2, 10.1]
+        one = places.province_places(index, "91")
+        assert [(d["code"], d["name"], d["province"]) for d in one["districts"]] == [
+            ("91001", "Đặc khu Hòn Ngọc", "Thành phố Mẫu"),
+            ("91002", "Phường Đông Sơn", "Thành phố Mẫu"),
+        ]
+
+
+def test_one_provinces_outlines_are_served_and_an_unknown_province_is_a_404(client, imported):
+    resp = client.get("/api/v1/places/90", headers={"Accept-Encoding": "gzip"})
+    assert resp.status_code == 200 and resp.headers["Content-Encoding"] == "gzip"
+    again = client.get("/api/v1/places/90")
+    assert [d["code"] for d in again.get_json()["districts"]] == ["90001", "90002"]
+    assert (
+        client.get(
+            "/api/v1/places/90", headers={"If-None-Match": again.headers["ETag"]}
+        ).status_code
+        == 304
+    )
+    missing = client.get("/api/v1/places/77")
+    assert missing.status_code == 404
+    assert missing.headers["Content-Type"].startswith("application/problem+json")
