@@ -31,6 +31,7 @@ PATH_PARAMS: dict[str, dict[str, Any]] = {
     "report_id": UUID,
     "media_id": UUID,
     "upload_id": {"type": "string"},
+    "province_code": {"type": "string", "pattern": "^[0-9A-Za-z]{1,16}$"},
 }
 DEVICE_SECURITY = [{"device": []}]
 PROBLEM = Reply("Problem details (RFC 9457)", ProblemSchema)
