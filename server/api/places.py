@@ -37,6 +37,10 @@ PRECISION_DEG = 1e-4  # ~10 m
 TOLERANCE_M = 200
 SPLIT_OVER = 1000  # areas: above, the outlines are served per province
 PROVINCE_SIMPLIFY_DEG = 0.005  # ~500 m: the provinces' outlines only say which to fetch
+# Communes are small (a ward of a city is a few hundred metres across): one province's
+# areas are simplified to ~75 m (the largest province ~0.1 MB gzipped).
+AREA_SIMPLIFY_DEG = 0.0007
+AREA_TOLERANCE_M = 75
 
 # Per routing index (one per boundary version): {tile settings: (json, gzip, etag)}.
 _built: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], tuple[bytes, bytes, str]]] = (
@@ -80,19 +84,22 @@ def places(index: Any, split_over: int = SPLIT_OVER) -> dict[str, Any]:
     return {"tolerance_m": TOLERANCE_M, "districts": _areas(index)}
 
 
-def _areas(index: Any, province_code: str | None = None) -> list[dict[str, Any]]:
+def _areas(
+    index: Any, province_code: str | None = None, simplify_deg: float = SIMPLIFY_DEG
+) -> list[dict[str, Any]]:
     return [
         o
         for info, geometry in index.district_geometries()
         if province_code is None or info.province_code == province_code
-        if (o := _outline(info.code, info.name, info.province_name or "", geometry)) is not None
+        if (o := _outline(info.code, info.name, info.province_name or "", geometry, simplify_deg))
+        is not None
     ]
 
 
 def province_places(index: Any, province_code: str) -> dict[str, Any] | None:
     """The body of ``/places/<province code>``: the province's areas; None if it has none."""
-    areas = _areas(index, province_code)
-    return {"tolerance_m": TOLERANCE_M, "districts": areas} if areas else None
+    areas = _areas(index, province_code, AREA_SIMPLIFY_DEG)
+    return {"tolerance_m": AREA_TOLERANCE_M, "districts": areas} if areas else None
 
 
 def _encoded() -> tuple[bytes, bytes, str]:

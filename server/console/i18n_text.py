@@ -131,7 +131,7 @@ TEXT: dict[str, Pair] = {
     "case.ask_info": ("Yêu cầu bổ sung", "Ask for more information"),
     "case.forward_to": ("Chuyển đến địa bàn", "Forward to district"),
     "case.forward": ("Chuyển", "Forward"),
-    "case.forward_find": ("Tìm tỉnh/huyện", "Find a province or district"),
+    "case.forward_find": ("Tìm xã, phường, tỉnh (cả tên cũ)", "Find a commune, ward or province (old names too)"),
     "case.forward_find_hint": ("Gõ tên, không cần dấu", "Type a name, accents optional"),
     "case.forward_found": ("{n} địa bàn phù hợp", "{n} matching districts"),
     "case.forward_none": ("Không có địa bàn nào phù hợp", "No district matches"),
@@ -385,9 +385,9 @@ TEXT: dict[str, Pair] = {
     "hot.cell": ("Kích thước ô lưới", "Grid cell size"),
     "hot.cell_m": ("Ô {m} m", "{m} m cells"),
     "hot.note": (
-        "Số phản ánh trong mỗi ô lưới vuông, theo nơi vi phạm; đường viền là các quận, huyện "
+        "Số phản ánh trong mỗi ô lưới vuông, theo nơi vi phạm; đường viền là các xã, phường "
         "có nhiều phản ánh nhất.",
-        "Reports per square grid cell, where they were made; the outlines are the districts "
+        "Reports per square grid cell, where they were made; the outlines are the areas "
         "with the most reports.",
     ),
     "hot.map": ("Bản đồ điểm nóng", "Hotspot map"),

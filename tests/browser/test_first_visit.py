@@ -27,7 +27,7 @@ IPHONE_UA = (
 TEXT = {
     "vi": {
         "title": "Trước khi bắt đầu",
-        "who": "Công an quận, huyện",
+        "who": "Công an xã, phường",
         "secret": "danh tính được giữ bí mật",
         "statuses": ["Đã lưu trên máy", "Đã gửi", "Đã tiếp nhận, chờ xử lý"],
         "start": "Bắt đầu báo vi phạm",
@@ -36,7 +36,7 @@ TEXT = {
     },
     "en": {
         "title": "Before you start",
-        "who": "police of the district",
+        "who": "police of the commune or ward",
         "secret": "identity is kept secret",
         "statuses": ["Saved on phone", "Sent", "Received, awaiting review"],
         "start": "Start reporting",
