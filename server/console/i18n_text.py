@@ -129,11 +129,14 @@ TEXT: dict[str, Pair] = {
     "case.reject": ("Từ chối", "Reject"),
     "case.info_needed": ("Cần bổ sung", "Information needed"),
     "case.ask_info": ("Yêu cầu bổ sung", "Ask for more information"),
-    "case.forward_to": ("Chuyển đến địa bàn", "Forward to district"),
+    "case.forward_to": ("Chuyển đến địa bàn", "Forward to area"),
     "case.forward": ("Chuyển", "Forward"),
-    "case.forward_find": ("Tìm xã, phường, tỉnh (cả tên cũ)", "Find a commune, ward or province (old names too)"),
+    "case.forward_find": (
+        "Tìm xã, phường, tỉnh (cả tên cũ)",
+        "Find a commune, ward or province (old names too)",
+    ),
     "case.forward_find_hint": ("Gõ tên, không cần dấu", "Type a name, accents optional"),
-    "case.forward_found": ("{n} địa bàn phù hợp", "{n} matching districts"),
+    "case.forward_found": ("{n} địa bàn phù hợp", "{n} matching areas"),
     "case.forward_none": ("Không có địa bàn nào phù hợp", "No district matches"),
     "case.print": ("In hồ sơ", "Print case file"),
     "case.closed": (
