@@ -90,3 +90,28 @@ def test_district_figures_split_by_area_share_keep_their_total():
         for c in carried
     }
     assert back == pytest.approx(carried)
+
+
+def test_the_shipped_district_crosswalk_keeps_totals_both_ways():
+    districts = {
+        f["properties"]["adm2_code"] for f in _features("vn_adm2_districts_pre2025.geojson.gz")
+    }
+    shares = crosswalk.district_shares()
+    assert set(shares) == districts
+    rng = random.Random(2025)
+    figures = {d: float(rng.randint(0, 900)) for d in sorted(districts) if shares[d]}
+    carried = crosswalk.carry_districts(figures)
+    assert sum(carried.values()) == pytest.approx(sum(figures.values()), rel=1e-9)
+    communes = {f["properties"]["code"] for f in _features("vn_communes_2025.geojson.gz")}
+    assert set(carried) <= communes
+    # The other way: today's figures carried back to the old districts. Communes with no
+    # old district (Quảng Ninh, absent from the old data; the Hoàng Sa zone) have none.
+    reverse = crosswalk.commune_shares()
+    today = {c: float(rng.randint(0, 900)) for c in sorted(reverse) if reverse[c]}
+    back = crosswalk.carry_communes(today)
+    assert sum(back.values()) == pytest.approx(sum(today.values()), rel=1e-9)
+    assert set(back) <= districts
+    with pytest.raises(crosswalk.CrosswalkError):
+        crosswalk.carry_communes({next(c for c in sorted(reverse) if not reverse[c]): 1.0})
+    # Ba Đình's old district (001) lies in today's wards of Ba Đình, Ngọc Hà, Giảng Võ …
+    assert {"00004", "00008", "00025"} <= {c for c, _ in crosswalk.communes_of_district("001")}

@@ -139,7 +139,7 @@ def carry_districts(figures: Mapping[str, float], shares: Shares | None = None) 
     for old, value in figures.items():
         parts = shares.get(old)
         if not parts:
-            raise CrosswalkError(f"pre-2025 district {old!r} has no commune in the crosswalk")
+            raise CrosswalkError(f"{old!r} has no counterpart in the crosswalk")
         for commune, share in parts:
             out[commune] = out.get(commune, 0.0) + value * share
     return out
