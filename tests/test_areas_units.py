@@ -385,3 +385,36 @@ def test_one_provinces_outlines_are_served_and_an_unknown_province_is_a_404(clie
     missing = client.get("/api/v1/places/77")
     assert missing.status_code == 404
     assert missing.headers["Content-Type"].startswith("application/problem+json")
+
+
+# --------------------------------------------------------------------------- admin page
+
+
+def test_an_admin_imports_units_on_the_console_page_all_or_nothing(app, client, imported):
+    import io
+
+    from tests.test_console import post
+
+    with app.app_context():
+        accounts.create_user("boss", PASSWORD, "admin")
+    console = session_for(app, "boss")
+    bad = post(
+        console,
+        "/console/units/import",
+        {"csv": (io.BytesIO((CSV + "X-1,Đội X,99999\n").encode()), "units.csv")},
+    )
+    text = bad.get_data(as_text=True)
+    assert (
+        bad.status_code == 422 and "chưa nhập gì" in text and "line 3" in text and "99999" in text
+    )
+    with app.app_context():
+        assert db.session.scalars(sa.select(Unit.code)).all() == []
+    good = post(console, "/console/units/import", {"csv": (io.BytesIO(CSV.encode()), "units.csv")})
+    assert good.status_code == 302
+    page = console.get("/console/units").get_data(as_text=True)
+    assert "Đội CSGT Tỉnh Thử" in page and "Phường An Hòa, Xã Bình Minh" in page
+    with app.app_context():
+        actions = db.session.scalars(
+            sa.select(AuditLog.action).where(AuditLog.action == "units_imported")
+        ).all()
+    assert actions == ["units_imported"]

@@ -20,6 +20,34 @@ TEXT: dict[str, Pair] = {
     "nav.queue": ("Hàng đợi", "Queue"),
     "nav.reveals": ("Nhật ký tiết lộ", "Reveal log"),
     "nav.audit": ("Nhật ký thao tác", "Audit log"),
+    "nav.units": ("Đơn vị", "Units"),
+    "units.title": ("Đơn vị xử lý", "Police units"),
+    "units.intro": (
+        "Mỗi xã, phường, đặc khu do công an xã, phường, đặc khu của mình xử lý. Các đơn vị "
+        "dưới đây (ví dụ đội cảnh sát giao thông) phụ trách các địa bàn đã giao; nhập tệp CSV "
+        "có các cột code, name, areas (mã các địa bàn, cách nhau bằng dấu cách).",
+        "Each commune, ward or special zone is handled by its own police. The units below "
+        "(e.g. traffic-police teams) handle the areas assigned to them; import a CSV with "
+        "the columns code, name, areas (area codes separated by spaces).",
+    ),
+    "units.csv": ("Tệp CSV đơn vị", "Units CSV file"),
+    "units.import": ("Nhập", "Import"),
+    "units.name": ("Đơn vị", "Unit"),
+    "units.areas": ("Địa bàn phụ trách", "Areas covered"),
+    "units.none": (
+        "Chưa có đơn vị nào ngoài công an xã, phường.",
+        "No units besides the communes' own police.",
+    ),
+    "units.rejected": (
+        "Tệp có dòng không hợp lệ, chưa nhập gì: {detail}",
+        "A line of the file is wrong, nothing was imported: {detail}",
+    ),
+    "units.no_file": ("Hãy chọn tệp CSV.", "Choose a CSV file."),
+    "units.not_utf8": ("Tệp phải là CSV mã hóa UTF-8.", "The file must be a UTF-8 CSV."),
+    "units.imported": (
+        "Đã nhập: {created} đơn vị mới, {updated} đơn vị đổi tên; {moved} vụ việc chuyển đơn vị.",
+        "Imported: {created} new units, {updated} renamed; {moved} cases moved.",
+    ),
     "nav.logout": ("Đăng xuất", "Log out"),
     "nav.lang": ("Ngôn ngữ", "Language"),
     "nav.who": ("{name} ({role})", "{name} ({role})"),
@@ -583,6 +611,7 @@ LABELS: dict[str, dict[str, Pair]] = {
         "report_split": ("Tách phản ánh khỏi vụ việc", "Report split out"),
         "case_forwarded": ("Chuyển vụ việc sang địa bàn khác", "Case forwarded"),
         "case_rerouted": ("Chuyển vụ việc theo ranh giới mới", "Case re-routed (new boundaries)"),
+        "units_imported": ("Nhập danh sách đơn vị", "Units imported"),
         "cases_merged": ("Gộp hai vụ việc", "Cases merged"),
         "identity_revealed": ("Tiết lộ danh tính người báo", "Informant's identity revealed"),
         "officer_device_issued": ("Cấp mã thiết bị cho cán bộ", "Officer device issued"),
