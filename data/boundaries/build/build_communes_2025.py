@@ -88,6 +88,12 @@ PHONE_GRID = 1e-4
 PROVINCE_TOL = 3e-4
 SLIVER = 0.005  # crosswalk shares below 0.5 % are dropped, the rest renormalised
 DISTRICT_ALIAS_SHARE = 0.2  # an old district is an alias when >= 20 % of the commune lies in it
+# Island special zones that replaced a whole old district and have no land neighbour: their
+# outline is the union of the source polygons and the old district's polygons (pre-2025 file,
+# gis.chinhphu.vn), because the source misplaces some islands (Phú Lâm, Hoàng Sa, lies ~2.7 km
+# from the source's nearest polygon but inside the old district polygon).
+ISLAND_ZONES = {"20333": "498", "22736": "576", "11948": "318", "19742": "471",
+                "21548": "536", "26732": "755", "23272": "602", "31108": "912"}
 
 OUT_COMMUNES = BOUNDARIES / "vn_communes_2025.geojson.gz"
 OUT_PHONE_DIR = BOUNDARIES / "communes_2025"
@@ -364,6 +370,15 @@ def main() -> None:
 
     codes = sorted(idx)
     raw = np.array([as_multipolygon(rows[idx[c]][3]) for c in codes], dtype=object)
+    old_d = {f["properties"]["adm2_code"]: shape(f["geometry"])
+             for f in read_geojson(OLD_DISTRICTS)["features"]}
+    report["island_zones_km2_added"] = {}
+    for i, c in enumerate(codes):
+        if c in ISLAND_ZONES:
+            merged = as_multipolygon(shapely.union_all([raw[i], old_d[ISLAND_ZONES[c]]],
+                                                       grid_size=1e-6))
+            report["island_zones_km2_added"][c] = round(km2(merged) - km2(raw[i]), 2)
+            raw[i] = merged
     report["raw_vertices"] = int(shapely.get_num_coordinates(raw).sum())
     report["raw_overlaps"] = overlap_stats(codes, raw)
     log(f"raw overlaps {report['raw_overlaps']['pairs_with_area']} pairs, "
