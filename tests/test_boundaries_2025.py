@@ -161,13 +161,14 @@ def test_district_crosswalk_shares_sum_to_one_both_ways():
                 assert all(s["share"] > 0 for s in shares)
     # The two directions describe the same intersections: a district's main commune lists
     # the district back, and a commune's main district lists the commune back (bar the odd
-    # pair whose overlap is a sliver below 0.5 % on the other side).
+    # pair whose overlap is a sliver below 0.5 % on the other side, e.g. a commune lying in a
+    # gap of the pre-2025 district file keeps only its small largest overlap).
     back_d = [d for d, v in d2c.items()
               if v and any(x["district_code"] == d for x in c2d[v[0]["commune_code"]])]
     back_c = [c for c, v in c2d.items()
               if v and any(x["commune_code"] == c for x in d2c[v[0]["district_code"]])]
     assert len(back_d) >= 0.99 * len(d2c)
-    assert len(back_c) >= 0.99 * sum(1 for v in c2d.values() if v)
+    assert len(back_c) >= 0.985 * sum(1 for v in c2d.values() if v)
     # Only communes of Quảng Ninh (no pre-2025 district geometry) and a few island or
     # border communes have no old district at all.
-    assert sum(1 for v in c2d.values() if not v) <= 70
+    assert sum(1 for v in c2d.values() if not v) <= 40

@@ -284,7 +284,9 @@ def crosswalk(codes: list[str], geoms: np.ndarray,
         raw_c[codes[c]].append((d_codes[d], a / c_area[c]))
 
     def normalise(pairs: list[tuple[str, float]]) -> list[tuple[str, float]]:
-        kept = [(k, s) for k, s in pairs if s >= SLIVER]
+        # Slivers under 0.5 % go, but a unit never loses its largest overlap (Trường Sa:
+        # the old district's islands are 0.3 % of today's sea-wide special zone).
+        kept = [(k, s) for k, s in pairs if s >= SLIVER] or sorted(pairs, key=lambda x: -x[1])[:1]
         tot = sum(s for _, s in kept)
         return sorted(((k, s / tot) for k, s in kept), key=lambda x: (-x[1], x[0]))
 
@@ -354,9 +356,16 @@ def feature(props: dict[str, Any], geom: MultiPolygon, ndigits: int) -> dict[str
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--src", type=Path, required=True, help="checkout holding json/geojson/")
+    ap.add_argument("--src", type=Path, help="checkout holding json/geojson/ (required)")
     ap.add_argument("--merges", type=Path, help="dvhcvn/20250701 mapping/merges.json")
+    ap.add_argument("--crosswalk-only", action="store_true",
+                    help="recompute crosswalk_districts_2025.json from the shipped communes")
     args = ap.parse_args()
+    if args.crosswalk_only:
+        rewrite_crosswalk()
+        return
+    if args.src is None:
+        ap.error("--src is required")
     report: dict[str, Any] = {}
 
     vp, prov_names = load_vp()
@@ -456,11 +465,33 @@ def main() -> None:
     report["sizes"][OUT_PROVINCES.name] = write_geojson_gz(OUT_PROVINCES, pfeats)
     report["province_km2"] = {pc: round(km2(g)) for pc, g in zip(pcodes, provinces, strict=True)}
 
+    write_crosswalk(cw)
+    OUT_REPORT.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n",
+                          encoding="utf-8")
+    log(f"sizes: {report['sizes'][OUT_COMMUNES.name] / 1e6:.2f} MB routing; done")
+
+
+def rewrite_crosswalk() -> None:
+    feats = read_geojson(OUT_COMMUNES)["features"]
+    codes = [f["properties"]["code"] for f in feats]
+    geoms = np.array([shape(f["geometry"]) for f in feats], dtype=object)
+    cw = crosswalk(codes, geoms, {f["properties"]["code"]: f["properties"]["province_code"]
+                                  for f in feats})
+    write_crosswalk(cw)
+    report = json.loads(OUT_REPORT.read_text(encoding="utf-8"))
+    report["crosswalk"] = cw["stats"]
+    OUT_REPORT.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n",
+                          encoding="utf-8")
+    log(f"crosswalk rewritten: {cw['stats']['communes_without_district']} communes without")
+
+
+def write_crosswalk(cw: dict[str, Any]) -> None:
     OUT_CROSSWALK.write_text(json.dumps({
         "meta": {
             "description": "Old (pre-1 July 2025) districts <-> today's communes, by area.",
             "share": "fraction of the old district's (resp. the commune's) area in the other "
-                     "unit; shares under 0.5 % dropped, the rest renormalised to sum to 1",
+                     "unit; shares under 0.5 % dropped (a unit keeps at least its largest "
+                     "overlap), the rest renormalised to sum to 1",
             "area": "spherical Lambert cylindrical equal-area projection",
             "districts_source": "vn_adm2_districts_pre2025.geojson.gz (692 districts)",
             "communes_source": "vn_communes_2025.geojson.gz",
@@ -468,9 +499,6 @@ def main() -> None:
         "district_to_communes": cw["d2c"],
         "commune_to_districts": cw["c2d"],
     }, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
-    OUT_REPORT.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n",
-                          encoding="utf-8")
-    log(f"sizes: {report['sizes'][OUT_COMMUNES.name] / 1e6:.2f} MB routing; done")
 
 
 if __name__ == "__main__":
