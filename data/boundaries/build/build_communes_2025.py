@@ -88,6 +88,12 @@ PHONE_GRID = 1e-4
 PROVINCE_TOL = 3e-4
 SLIVER = 0.005  # crosswalk shares below 0.5 % are dropped, the rest renormalised
 DISTRICT_ALIAS_SHARE = 0.2  # an old district is an alias when >= 20 % of the commune lies in it
+# Island special zones that replaced a whole old district and have no land neighbour: their
+# outline is the union of the source polygons and the old district's polygons (pre-2025 file,
+# gis.chinhphu.vn), because the source misplaces some islands (Phú Lâm, Hoàng Sa, lies ~2.7 km
+# from the source's nearest polygon but inside the old district polygon).
+ISLAND_ZONES = {"20333": "498", "22736": "576", "11948": "318", "19742": "471",
+                "21548": "536", "26732": "755", "23272": "602", "31108": "912"}
 
 OUT_COMMUNES = BOUNDARIES / "vn_communes_2025.geojson.gz"
 OUT_PHONE_DIR = BOUNDARIES / "communes_2025"
@@ -278,7 +284,9 @@ def crosswalk(codes: list[str], geoms: np.ndarray,
         raw_c[codes[c]].append((d_codes[d], a / c_area[c]))
 
     def normalise(pairs: list[tuple[str, float]]) -> list[tuple[str, float]]:
-        kept = [(k, s) for k, s in pairs if s >= SLIVER]
+        # Slivers under 0.5 % go, but a unit never loses its largest overlap (Trường Sa:
+        # the old district's islands are 0.3 % of today's sea-wide special zone).
+        kept = [(k, s) for k, s in pairs if s >= SLIVER] or sorted(pairs, key=lambda x: -x[1])[:1]
         tot = sum(s for _, s in kept)
         return sorted(((k, s / tot) for k, s in kept), key=lambda x: (-x[1], x[0]))
 
@@ -348,9 +356,16 @@ def feature(props: dict[str, Any], geom: MultiPolygon, ndigits: int) -> dict[str
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--src", type=Path, required=True, help="checkout holding json/geojson/")
+    ap.add_argument("--src", type=Path, help="checkout holding json/geojson/ (required)")
     ap.add_argument("--merges", type=Path, help="dvhcvn/20250701 mapping/merges.json")
+    ap.add_argument("--crosswalk-only", action="store_true",
+                    help="recompute crosswalk_districts_2025.json from the shipped communes")
     args = ap.parse_args()
+    if args.crosswalk_only:
+        rewrite_crosswalk()
+        return
+    if args.src is None:
+        ap.error("--src is required")
     report: dict[str, Any] = {}
 
     vp, prov_names = load_vp()
@@ -364,6 +379,15 @@ def main() -> None:
 
     codes = sorted(idx)
     raw = np.array([as_multipolygon(rows[idx[c]][3]) for c in codes], dtype=object)
+    old_d = {f["properties"]["adm2_code"]: shape(f["geometry"])
+             for f in read_geojson(OLD_DISTRICTS)["features"]}
+    report["island_zones_km2_added"] = {}
+    for i, c in enumerate(codes):
+        if c in ISLAND_ZONES:
+            merged = as_multipolygon(shapely.union_all([raw[i], old_d[ISLAND_ZONES[c]]],
+                                                       grid_size=1e-6))
+            report["island_zones_km2_added"][c] = round(km2(merged) - km2(raw[i]), 2)
+            raw[i] = merged
     report["raw_vertices"] = int(shapely.get_num_coordinates(raw).sum())
     report["raw_overlaps"] = overlap_stats(codes, raw)
     log(f"raw overlaps {report['raw_overlaps']['pairs_with_area']} pairs, "
@@ -441,11 +465,33 @@ def main() -> None:
     report["sizes"][OUT_PROVINCES.name] = write_geojson_gz(OUT_PROVINCES, pfeats)
     report["province_km2"] = {pc: round(km2(g)) for pc, g in zip(pcodes, provinces, strict=True)}
 
+    write_crosswalk(cw)
+    OUT_REPORT.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n",
+                          encoding="utf-8")
+    log(f"sizes: {report['sizes'][OUT_COMMUNES.name] / 1e6:.2f} MB routing; done")
+
+
+def rewrite_crosswalk() -> None:
+    feats = read_geojson(OUT_COMMUNES)["features"]
+    codes = [f["properties"]["code"] for f in feats]
+    geoms = np.array([shape(f["geometry"]) for f in feats], dtype=object)
+    cw = crosswalk(codes, geoms, {f["properties"]["code"]: f["properties"]["province_code"]
+                                  for f in feats})
+    write_crosswalk(cw)
+    report = json.loads(OUT_REPORT.read_text(encoding="utf-8"))
+    report["crosswalk"] = cw["stats"]
+    OUT_REPORT.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n",
+                          encoding="utf-8")
+    log(f"crosswalk rewritten: {cw['stats']['communes_without_district']} communes without")
+
+
+def write_crosswalk(cw: dict[str, Any]) -> None:
     OUT_CROSSWALK.write_text(json.dumps({
         "meta": {
             "description": "Old (pre-1 July 2025) districts <-> today's communes, by area.",
             "share": "fraction of the old district's (resp. the commune's) area in the other "
-                     "unit; shares under 0.5 % dropped, the rest renormalised to sum to 1",
+                     "unit; shares under 0.5 % dropped (a unit keeps at least its largest "
+                     "overlap), the rest renormalised to sum to 1",
             "area": "spherical Lambert cylindrical equal-area projection",
             "districts_source": "vn_adm2_districts_pre2025.geojson.gz (692 districts)",
             "communes_source": "vn_communes_2025.geojson.gz",
@@ -453,9 +499,6 @@ def main() -> None:
         "district_to_communes": cw["d2c"],
         "commune_to_districts": cw["c2d"],
     }, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
-    OUT_REPORT.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n",
-                          encoding="utf-8")
-    log(f"sizes: {report['sizes'][OUT_COMMUNES.name] / 1e6:.2f} MB routing; done")
 
 
 if __name__ == "__main__":

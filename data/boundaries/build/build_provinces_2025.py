@@ -23,8 +23,9 @@ Rerun
     git clone https://github.com/thanglequoc/vietnamese-provinces-database /tmp/vpd
     .venv/bin/python data/boundaries/build/build_provinces_2025.py --src /tmp/vpd
 
-``build_communes_2025.py --provinces-from-communes`` later rewrites the province file from the
-dissolved communes (see PROVENANCE.md); this script is the union-of-old-provinces variant.
+``build_communes_2025.py`` (run after this script) rewrites the province file as the union of
+each province's communes, so provinces and communes agree (see PROVENANCE.md); this script's
+union-of-old-provinces outline was the first version. The crosswalk it writes is final.
 """
 
 from __future__ import annotations
