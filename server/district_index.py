@@ -79,6 +79,7 @@ __all__ = [
     "RULES",
     "DistrictInfo",
     "DistrictIndex",
+    "PROPS_2025",
     "PropertyNames",
     "Route",
 ]
@@ -86,6 +87,9 @@ __all__ = [
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "boundaries"
 DISTRICTS_FILE = "vn_adm2_districts_pre2025.geojson.gz"
 PROVINCES_FILE = "vn_adm1_provinces_pre2025.geojson.gz"
+# Today's map (since 1 July 2025): 34 provinces and their communes (xã, phường, đặc khu).
+COMMUNES_2025_FILE = "vn_communes_2025.geojson.gz"
+PROVINCES_2025_FILE = "vn_provinces_2025.geojson.gz"
 
 # Rule names; the position in this tuple is the internal integer code.
 RULES = ("unrouted", "inside", "border", "province_nearest", "tolerance_nearest")
@@ -100,6 +104,9 @@ class DistrictInfo:
     name: str
     province_code: str
     province_name: str
+    # Kind of area ("xã", "phường", "đặc khu"; "" when unknown) and its old names.
+    kind: str = ""
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,9 +126,22 @@ class PropertyNames:
     district_province_name: str = "adm1_name"
     province_code: str = "adm1_code"
     province_name: str = "adm1_name"
+    district_kind: str | None = None  # optional: "xã" | "phường" | "đặc khu"
+    district_aliases: str | None = None  # optional: a list of old names
 
 
 DEFAULT_PROPS = PropertyNames()
+# The properties of the 2025 files (data/boundaries/PROVENANCE.md).
+PROPS_2025 = PropertyNames(
+    district_code="code",
+    district_name="name",
+    district_province_code="province_code",
+    district_province_name="province_name",
+    province_code="code",
+    province_name="name",
+    district_kind="type",
+    district_aliases="aliases",
+)
 
 
 def _polygonal(geom: Any) -> shapely.Geometry:
@@ -135,6 +155,14 @@ def _polygonal(geom: Any) -> shapely.Geometry:
     if not parts:
         raise ValueError(f"geometry is not polygonal: {geom.get('type')!r}")
     return shapely.union_all(parts) if len(parts) > 1 else parts[0]
+
+
+def _aliases(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,) if value else ()
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value if v)
+    return ()
 
 
 def _features(fc: dict) -> list[dict]:
@@ -176,6 +204,10 @@ class DistrictIndex:
         for d in self._districts:
             prov_ids.setdefault(d.province_code, len(prov_ids))
         self._n_prov = len(prov_ids)
+        self._prov_codes = list(prov_ids)
+        self._prov_names = {}
+        for d in self._districts:
+            self._prov_names.setdefault(d.province_code, d.province_name)
         self._dprov = np.array([prov_ids[d.province_code] for d in self._districts], np.int64)
         keep = [i for i, c in enumerate(province_codes) if c in prov_ids]
         self._pgeoms = np.array([province_geoms[i] for i in keep], dtype=object)
@@ -224,6 +256,10 @@ class DistrictIndex:
                     name=str(p[props.district_name]),
                     province_code=str(p[props.district_province_code]),
                     province_name=str(p[props.district_province_name]),
+                    kind=str(p.get(props.district_kind) or "") if props.district_kind else "",
+                    aliases=_aliases(p.get(props.district_aliases))
+                    if props.district_aliases
+                    else (),
                 )
             except KeyError as e:
                 raise ValueError(f"district feature lacks property {e}") from None
@@ -250,6 +286,11 @@ class DistrictIndex:
         """The index over the shipped pre-2025 boundaries (built once, then cached)."""
         return _load_default_index()
 
+    @classmethod
+    def load_2025(cls) -> DistrictIndex:
+        """The index over today's shipped communes (built once, then cached)."""
+        return _load_2025_index()
+
     # ------------------------------------------------------------------ queries
 
     def district(self, code: str) -> DistrictInfo | None:
@@ -262,6 +303,19 @@ class DistrictIndex:
     def district_geometries(self) -> list[tuple[DistrictInfo, shapely.Geometry]]:
         """Each district with the (valid, merged) polygon the index routes with, by code."""
         return list(zip(self._districts, self._dgeoms.tolist(), strict=True))
+
+    def province_geometries(self) -> list[tuple[str, str, shapely.Geometry]]:
+        """``(code, name, outline)`` of each province, by code: its province polygon when
+        the index has one, else the union of its districts."""
+        own: dict[int, list[shapely.Geometry]] = {}
+        for pid, geom in zip(self._pprov.tolist(), self._pgeoms.tolist(), strict=True):
+            own.setdefault(pid, []).append(geom)
+        out = []
+        for pid, code in enumerate(self._prov_codes):
+            parts = own.get(pid) or list(self._dgeoms[self._dprov == pid])
+            geom = parts[0] if len(parts) == 1 else shapely.union_all(parts)
+            out.append((code, self._prov_names[code], geom))
+        return sorted(out, key=lambda t: t[0])
 
     def route(self, lat: float, lon: float) -> Route:
         """Route one point. Never raises for bad coordinates: they are ``unrouted``."""
@@ -394,4 +448,17 @@ def _load_default_index() -> DistrictIndex:
     return DistrictIndex.from_geojson(
         _read_geojson_gz(DATA_DIR / DISTRICTS_FILE),
         _read_geojson_gz(DATA_DIR / PROVINCES_FILE),
+    )
+
+
+def has_2025_data() -> bool:
+    return (DATA_DIR / COMMUNES_2025_FILE).is_file()
+
+
+@lru_cache(maxsize=1)
+def _load_2025_index() -> DistrictIndex:
+    return DistrictIndex.from_geojson(
+        _read_geojson_gz(DATA_DIR / COMMUNES_2025_FILE),
+        _read_geojson_gz(DATA_DIR / PROVINCES_2025_FILE),
+        PROPS_2025,
     )

@@ -141,6 +141,9 @@ class Settings:
     first_reporter_settle_minutes: float = DedupConfig.window_minutes
     # How far outside every district a point may be and still be routed.
     routing_tolerance_m: float = 2000.0
+    # The shipped routing areas used while no boundary set was imported: "2025"
+    # (today's communes, 34 provinces) or "pre2025" (the historical districts).
+    boundary_set: str = "2025"
 
     # A report whose evidence has not started arriving this many hours after the
     # server received it expires (server.services.evidence_expiry); 0: never.

@@ -432,8 +432,8 @@ class ProblemSchema(Schema):
 
 
 class PlaceSchema(OutSchema):
-    code = fields.String(metadata={"description": "district code"})
-    name = fields.String(metadata={"description": "district name, e.g. Quận Ba Đình"})
+    code = fields.String(metadata={"description": "area (commune) or province code"})
+    name = fields.String(metadata={"description": "its name, e.g. Phường Ba Đình"})
     province = fields.String(metadata={"description": "province name"})
     bbox = fields.List(fields.Float(), metadata={"description": "[west, south, east, north]"})
     type = fields.String(metadata={"enum": ["Polygon", "MultiPolygon"]})
@@ -454,4 +454,19 @@ class PlacesSchema(OutSchema):
     version = fields.String(metadata={"description": "changes with the boundaries"})
     tolerance_m = fields.Integer(metadata={"description": "simplification, in metres"})
     tiles = fields.Nested(TilesSchema, allow_none=True)
+    districts = fields.List(fields.Nested(PlaceSchema))
+    provinces = fields.List(
+        fields.Nested(PlaceSchema),
+        metadata={
+            "description": "when present, the areas are served per province: "
+            "GET /api/v1/places/{code} for each of these outlines (districts is empty)"
+        },
+    )
+
+
+class ProvincePlacesSchema(OutSchema):
+    """Body of ``GET /api/v1/places/{province_code}``: one province's area outlines."""
+
+    version = fields.String(metadata={"description": "changes with the boundaries"})
+    tolerance_m = fields.Integer(metadata={"description": "simplification, in metres"})
     districts = fields.List(fields.Nested(PlaceSchema))

@@ -111,6 +111,16 @@ MATRIX: dict[tuple[str, str], Row] = {
         {},
         (LOGIN, LOGIN, 403, 403, 403, 403),
     ),
+    ("console.units_page", "GET"): (
+        lambda w: "/console/units",
+        {},
+        (LOGIN, LOGIN, 403, 403, 403, 403),
+    ),
+    ("console.units_import", "POST"): (  # admins only
+        lambda w: "/console/units/import",
+        {},
+        (401, 401, 403, 403, 403, 403),
+    ),
     ("console.login", "POST"): (
         lambda w: "/console/login",
         {"username": "rev_a", "password": "not the password"},

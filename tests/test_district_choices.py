@@ -112,4 +112,4 @@ def test_case_page_lists_forward_districts_under_their_provinces(
     hanoi = dict(groups["Thành phố Hà Nội"])
     assert hanoi["001"] == "Quận Ba Đình"
     assert "006" not in hanoi  # the case's own district (Đống Đa)
-    assert "Tìm tỉnh/huyện" in form  # the search box, shown by console.js
+    assert "Tìm xã, phường, tỉnh (cả tên cũ)" in form  # the search box, shown by console.js

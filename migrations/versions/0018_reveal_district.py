@@ -6,14 +6,14 @@ happened, not its reason. Existing reveals take their case's district as it is n
 (the best record there is).
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

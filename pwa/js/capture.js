@@ -262,7 +262,7 @@ export class CaptureForm {
     main.textContent = view.main;
     sub.textContent = this.mode === 'manual' && this.pickedOnMap && loc ? t('src_map') : view.sub;
     const places = loc ? placesNow(() => this.renderLocation()) : null;
-    this.$('#loc-place').textContent = loc && places ? placeWords(placeOf(places, loc.lat, loc.lon)) || t('place_unknown') : '';
+    this.$('#loc-place').textContent = loc && places ? placeWords(placeOf(places, loc.lat, loc.lon, () => this.renderLocation())) || t('place_unknown') : '';
     box.dataset.state = view.state;
     const locateBtn = this.$('#btn-locate');
     locateBtn.hidden = this.mode === 'gps' && (gps === 'fix' || gps === 'waiting' || gps === 'asking');

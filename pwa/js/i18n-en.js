@@ -45,8 +45,8 @@ export const EN = {
     map_use: 'Use this place',
     map_tap: 'No point yet: tap the map.',
     map_pin: 'Place of the violation (drag to adjust)',
-    map_outlines_only: 'District outlines only (no background map offline).',
-    map_no_outlines: 'District outlines not loaded yet: open it again when online. You can still place the point.',
+    map_outlines_only: 'Commune and ward outlines only (no background map offline).',
+    map_no_outlines: 'Commune and ward outlines not loaded yet: open it again when online. You can still place the point.',
     place_unknown: 'Outside the known boundaries',
     src_map: 'picked on the map',
     btn_use_exif: "Use the photo's location",
@@ -292,7 +292,7 @@ export const EN = {
     welcome_title: 'Before you start',
     welcome_what:
       'Take a photo or video of the violation. The report is saved on your phone at once, sent by itself when online, and cannot be edited once saved.',
-    welcome_who: 'The police of the district where the violation happened receive and review your report.',
+    welcome_who: 'The police of the commune or ward where the violation happened receive and review your report.',
     welcome_secret:
       'If you give your name, your identity is kept secret: only authorised officers can see it, never the offender. You can also report without a name.',
     welcome_statuses: 'What the statuses mean',

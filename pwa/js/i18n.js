@@ -52,8 +52,8 @@ const STRINGS = {
     map_use: 'Dùng vị trí này',
     map_tap: 'Chưa chọn điểm: chạm vào bản đồ.',
     map_pin: 'Vị trí vi phạm (kéo để chỉnh)',
-    map_outlines_only: 'Bản đồ chỉ có ranh giới quận/huyện (không có bản đồ nền khi ngoại tuyến).',
-    map_no_outlines: 'Chưa tải được ranh giới quận/huyện: hãy mở lại khi có mạng. Vẫn có thể đặt điểm.',
+    map_outlines_only: 'Bản đồ chỉ có ranh giới xã, phường (không có bản đồ nền khi ngoại tuyến).',
+    map_no_outlines: 'Chưa tải được ranh giới xã, phường: hãy mở lại khi có mạng. Vẫn có thể đặt điểm.',
     place_unknown: 'Ngoài ranh giới đã biết',
     src_map: 'chọn trên bản đồ',
     btn_use_exif: 'Dùng vị trí trong ảnh',
@@ -299,7 +299,7 @@ const STRINGS = {
     welcome_title: 'Trước khi bắt đầu',
     welcome_what:
       'Chụp ảnh hoặc quay video vi phạm. Phản ánh được lưu ngay trên điện thoại, tự gửi khi có mạng, và không sửa được sau khi lưu.',
-    welcome_who: 'Công an quận, huyện nơi xảy ra vi phạm nhận và xem xét phản ánh của bạn.',
+    welcome_who: 'Công an xã, phường nơi xảy ra vi phạm nhận và xem xét phản ánh của bạn.',
     welcome_secret:
       'Nếu bạn để lại họ tên, danh tính được giữ bí mật: chỉ cán bộ được phép mới xem được, người vi phạm không bao giờ biết. Bạn cũng có thể báo không cần tên.',
     welcome_statuses: 'Các trạng thái',

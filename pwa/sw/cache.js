@@ -28,7 +28,7 @@ export function route(request, version) {
   if (request.method !== 'GET') return null;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return null;
-  if (url.pathname === '/api/v1/violations' || url.pathname === '/api/v1/places') {
+  if (url.pathname === '/api/v1/violations' || url.pathname === '/api/v1/places' || url.pathname.startsWith('/api/v1/places/')) {
     return networkFirst(request, version);
   }
   if (url.pathname.startsWith('/api/')) return null; // the outbox owns retries, not the SW
@@ -51,7 +51,7 @@ async function cacheFirst(request, version) {
   return hit || fetch(request);
 }
 
-/** The catalogue and the district outlines: fresh when online, the last copy when not. */
+/** The catalogue and the area outlines: fresh when online, the last copy when not. */
 async function networkFirst(request, version) {
   const data = await caches.open(DATA_CACHE);
   try {

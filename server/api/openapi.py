@@ -32,6 +32,7 @@ PATH_PARAMS: dict[str, dict[str, Any]] = {
     "media_id": UUID,
     "answer_id": UUID,
     "upload_id": {"type": "string"},
+    "province_code": {"type": "string", "pattern": "^[0-9A-Za-z]{1,16}$"},
 }
 DEVICE_SECURITY = [{"device": []}]
 PROBLEM = Reply("Problem details (RFC 9457)", ProblemSchema)

@@ -24,7 +24,8 @@ def _password(from_stdin: bool) -> str:
 @cli.command("create")
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--district", "districts", multiple=True, help="a reviewer's district code")
+@click.option("--district", "districts", multiple=True, help="a reviewer's area code")
+@click.option("--unit", "unit_codes", multiple=True, help="a unit the reviewer belongs to")
 @click.option("--province", help="a supervisor's province code")
 @click.option("--name", "display_name", default="", help="the name shown in the console")
 @click.option("--password-stdin", is_flag=True, help="read the password from stdin")
@@ -32,6 +33,7 @@ def create(
     username: str,
     role: str,
     districts: tuple[str, ...],
+    unit_codes: tuple[str, ...],
     province: str | None,
     display_name: str,
     password_stdin: bool,
@@ -45,6 +47,7 @@ def create(
             districts=districts,
             province=province,
             display_name=display_name,
+            unit_codes=unit_codes,
         )
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from None

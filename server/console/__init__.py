@@ -36,7 +36,7 @@ def init_app(app: Flask) -> None:
     # Flask hands the whole config (SECRET_KEY, IDENTITY_KEY ...) to every template as
     # ``config``; no template needs it.
     app.jinja_env.globals.pop("config", None)
-    from . import auth, evidence_views, maps, push, stats_views, views  # noqa: F401  (routes)
+    from . import auth, evidence_views, maps, push, stats_views, units_views, views  # noqa: F401
     from .officers import bp as officers_bp
 
     app.register_blueprint(bp)

@@ -20,6 +20,34 @@ TEXT: dict[str, Pair] = {
     "nav.queue": ("Hàng đợi", "Queue"),
     "nav.reveals": ("Nhật ký tiết lộ", "Reveal log"),
     "nav.audit": ("Nhật ký thao tác", "Audit log"),
+    "nav.units": ("Đơn vị", "Units"),
+    "units.title": ("Đơn vị xử lý", "Police units"),
+    "units.intro": (
+        "Mỗi xã, phường, đặc khu do công an xã, phường, đặc khu của mình xử lý. Các đơn vị "
+        "dưới đây (ví dụ đội cảnh sát giao thông) phụ trách các địa bàn đã giao; nhập tệp CSV "
+        "có các cột code, name, areas (mã các địa bàn, cách nhau bằng dấu cách).",
+        "Each commune, ward or special zone is handled by its own police. The units below "
+        "(e.g. traffic-police teams) handle the areas assigned to them; import a CSV with "
+        "the columns code, name, areas (area codes separated by spaces).",
+    ),
+    "units.csv": ("Tệp CSV đơn vị", "Units CSV file"),
+    "units.import": ("Nhập", "Import"),
+    "units.name": ("Đơn vị", "Unit"),
+    "units.areas": ("Địa bàn phụ trách", "Areas covered"),
+    "units.none": (
+        "Chưa có đơn vị nào ngoài công an xã, phường.",
+        "No units besides the communes' own police.",
+    ),
+    "units.rejected": (
+        "Tệp có dòng không hợp lệ, chưa nhập gì: {detail}",
+        "A line of the file is wrong, nothing was imported: {detail}",
+    ),
+    "units.no_file": ("Hãy chọn tệp CSV.", "Choose a CSV file."),
+    "units.not_utf8": ("Tệp phải là CSV mã hóa UTF-8.", "The file must be a UTF-8 CSV."),
+    "units.imported": (
+        "Đã nhập: {created} đơn vị mới, {updated} đơn vị đổi tên; {moved} vụ việc chuyển đơn vị.",
+        "Imported: {created} new units, {updated} renamed; {moved} cases moved.",
+    ),
     "nav.logout": ("Đăng xuất", "Log out"),
     "nav.lang": ("Ngôn ngữ", "Language"),
     "nav.who": ("{name} ({role})", "{name} ({role})"),
@@ -39,7 +67,8 @@ TEXT: dict[str, Pair] = {
     "queue.title": ("Hàng đợi", "Queue"),
     "queue.heading": ("Hàng đợi vụ việc", "Case queue"),
     "queue.count": ("{n} vụ việc", "{n} cases"),
-    "queue.districts": ("Địa bàn: {districts}", "Districts: {districts}"),
+    "queue.districts": ("Địa bàn: {districts}", "Areas: {districts}"),
+    "queue.more": ("và {n} xã, phường khác", "and {n} more"),
     "queue.all_districts": ("tất cả", "all"),
     "queue.filters": ("Lọc vụ việc", "Filter cases"),
     "queue.since": ("Từ ngày", "From"),
@@ -122,6 +151,7 @@ TEXT: dict[str, Pair] = {
     # case page
     "case.title": ("Vụ việc {id}", "Case {id}"),
     "case.summary": ("{n} phản ánh · {district}", "{n} reports · {district}"),
+    "case.unit": ("Đơn vị xử lý: {unit}", "Handled by: {unit}"),
     "case.opened": ("Mở lúc {at}", "Opened {at}"),
     "case.status": ("Trạng thái vụ việc: {status}", "Case status: {status}"),
     "case.manual": ("tách bằng tay", "split out by hand"),
@@ -132,11 +162,14 @@ TEXT: dict[str, Pair] = {
     "case.reject": ("Từ chối", "Reject"),
     "case.info_needed": ("Cần bổ sung", "Information needed"),
     "case.ask_info": ("Yêu cầu bổ sung", "Ask for more information"),
-    "case.forward_to": ("Chuyển đến địa bàn", "Forward to district"),
+    "case.forward_to": ("Chuyển đến địa bàn", "Forward to area"),
     "case.forward": ("Chuyển", "Forward"),
-    "case.forward_find": ("Tìm tỉnh/huyện", "Find a province or district"),
+    "case.forward_find": (
+        "Tìm xã, phường, tỉnh (cả tên cũ)",
+        "Find a commune, ward or province (old names too)",
+    ),
     "case.forward_find_hint": ("Gõ tên, không cần dấu", "Type a name, accents optional"),
-    "case.forward_found": ("{n} địa bàn phù hợp", "{n} matching districts"),
+    "case.forward_found": ("{n} địa bàn phù hợp", "{n} matching areas"),
     "case.forward_none": ("Không có địa bàn nào phù hợp", "No district matches"),
     "case.print": ("In hồ sơ", "Print case file"),
     "case.closed": (
@@ -421,9 +454,9 @@ TEXT: dict[str, Pair] = {
     "hot.cell": ("Kích thước ô lưới", "Grid cell size"),
     "hot.cell_m": ("Ô {m} m", "{m} m cells"),
     "hot.note": (
-        "Số phản ánh trong mỗi ô lưới vuông, theo nơi vi phạm; đường viền là các quận, huyện "
+        "Số phản ánh trong mỗi ô lưới vuông, theo nơi vi phạm; đường viền là các xã, phường "
         "có nhiều phản ánh nhất.",
-        "Reports per square grid cell, where they were made; the outlines are the districts "
+        "Reports per square grid cell, where they were made; the outlines are the areas "
         "with the most reports.",
     ),
     "hot.map": ("Bản đồ điểm nóng", "Hotspot map"),
@@ -592,6 +625,7 @@ LABELS: dict[str, dict[str, Pair]] = {
         "routed": ("Giao địa bàn", "Routed"),
         "routed_by_hand": ("Giao địa bàn bằng tay", "Routed by hand"),
         "unit_changed": ("Đổi đơn vị xử lý", "Unit changed"),
+        "rerouted": ("Chuyển sang địa bàn theo bản đồ mới", "Re-routed to the new map"),
         "similar_photo": ("Ảnh giống vụ việc khác", "Similar photo in another case"),
         "absorbed_by_hand": ("Cán bộ gộp vụ việc khác vào", "Another case merged in by hand"),
         "merged_by_hand": ("Cán bộ gộp vào vụ việc khác", "Merged into another case by hand"),
@@ -619,6 +653,8 @@ LABELS: dict[str, dict[str, Pair]] = {
         "case_reopened": ("Mở lại vụ việc đã kết luận", "Decided case reopened"),
         "report_split": ("Tách phản ánh khỏi vụ việc", "Report split out"),
         "case_forwarded": ("Chuyển vụ việc sang địa bàn khác", "Case forwarded"),
+        "case_rerouted": ("Chuyển vụ việc theo ranh giới mới", "Case re-routed (new boundaries)"),
+        "units_imported": ("Nhập danh sách đơn vị", "Units imported"),
         "cases_merged": ("Gộp hai vụ việc", "Cases merged"),
         "identity_revealed": ("Tiết lộ danh tính người báo", "Informant's identity revealed"),
         "officer_device_issued": ("Cấp mã thiết bị cho cán bộ", "Officer device issued"),

@@ -39,8 +39,8 @@ _outlines_lock = threading.Lock()
 
 
 def place_words(code: str | None) -> str | None:
-    """The place of a district in words, "Quận Ba Đình, Thành phố Hà Nội"; None if unknown."""
-    info = districts.district_info(code)
+    """The place of an area in words, "Phường Ba Đình, Thành phố Hà Nội"; None if unknown."""
+    info = districts.area_info(code)
     if info is None:
         return None
     return ", ".join(part for part in (info.name, info.province_name) if part)

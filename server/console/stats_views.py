@@ -230,7 +230,7 @@ def stats_dashboard() -> str:
         areas=area_choices(user),
         unit=unit_words(user, query),
         today=local_today(),
-        district=districts.district_info,
+        district=districts.area_info,
         may_enter=user.role in ("supervisor", "admin"),
     )
 
@@ -330,7 +330,7 @@ def _accidents_page(
         errors=errors or [],
         form_error=form_error,
         form=request.form if request.method == "POST" else {},
-        district=districts.district_info,
+        district=districts.area_info,
         today=local_today(),
     )
     return page, status

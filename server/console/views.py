@@ -81,7 +81,7 @@ def queue() -> str:
         status_text=STATUS_TEXT,
         violations=violation_choices(),
         district=districts.district_ref,
-        districts=sorted(codes) if codes is not None else None,
+        districts=scope_names(codes),
         bulk_reasons=review.BULK_REJECT_REASONS,
         expiry_hours=current_settings().report_evidence_expiry_hours,
         overdue_before=answers.overdue_before(),
@@ -98,6 +98,28 @@ def _queue_page_referred() -> str | None:
     if referrer.path != url_for("console.queue"):
         return None
     return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+
+
+SCOPE_NAMES_SHOWN = 6
+
+
+def scope_names(codes: set[str] | None) -> list[str] | None:
+    """The names of a reviewer's areas for the queue's heading (None: all), the first
+    few by name and then how many more: a supervisor's province has hundreds."""
+    if codes is None:
+        return None
+    names = sorted(
+        (ref["name"] or ref["code"]) for c in codes if (ref := districts.district_ref(c))
+    )
+    if len(names) > SCOPE_NAMES_SHOWN:
+        return [*names[:SCOPE_NAMES_SHOWN], t("queue.more", n=len(names) - SCOPE_NAMES_SHOWN)]
+    return names
+
+
+@bp.app_template_global()
+def unit_name(code: str | None) -> str | None:
+    """Template helper: a unit's name by its code (:func:`districts.unit_name`)."""
+    return districts.unit_name(code)
 
 
 @bp.route("/queue/reject", methods=["POST"])

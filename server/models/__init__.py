@@ -2,7 +2,8 @@
 
 * :mod:`.types`: shared column types (``BigSerial``, ``UTCDateTime``) and ``utcnow``.
 * :mod:`.reports`: devices, reports, their media and status history.
-* :mod:`.districts`: district and province boundaries, their imports, police units.
+* :mod:`.districts`: boundaries (historical districts, boundary sets and their areas),
+  their imports, police units and the areas they cover.
 * :mod:`.cases`: cases, their history, reviewers' decisions.
 * :mod:`.accounts`: console users and officers, their districts, failed logins.
 * :mod:`.audit`: the audit log and identity reveals.
@@ -18,11 +19,28 @@ autogenerate) sees all tables; import models from this package
 """
 
 from .accidents import AccidentFigure
-from .accounts import CONSOLE_ROLES, ROLES, LoginFailure, OfficerDevice, User, UserDistrict
+from .accounts import (
+    CONSOLE_ROLES,
+    ROLES,
+    LoginFailure,
+    OfficerDevice,
+    User,
+    UserDistrict,
+    UserUnit,
+)
 from .audit import AuditLog, IdentityReveal
 from .cases import Case, CaseEvent, Decision
 from .custody import CustodyEntry, DeviceKey
-from .districts import District, DistrictImport, PoliceUnit, Province
+from .districts import (
+    Area,
+    BoundarySet,
+    District,
+    DistrictImport,
+    PoliceUnit,
+    Province,
+    Unit,
+    UnitArea,
+)
 from .push import DigestCursor, PushMessage, PushSubscription
 from .reports import Device, Media, Report, ReportAnswer, StatusEvent
 from .stats import StatsDirty, StatsRollup
@@ -33,8 +51,10 @@ __all__ = [
     "CONSOLE_ROLES",
     "ROLES",
     "AccidentFigure",
+    "Area",
     "AuditLog",
     "BigSerial",
+    "BoundarySet",
     "Case",
     "CaseEvent",
     "CustodyEntry",
@@ -58,8 +78,11 @@ __all__ = [
     "StatsRollup",
     "StatusEvent",
     "UTCDateTime",
+    "Unit",
+    "UnitArea",
     "Upload",
     "User",
     "UserDistrict",
+    "UserUnit",
     "utcnow",
 ]

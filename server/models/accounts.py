@@ -1,7 +1,8 @@
 """Accounts of the review console and officers (migration 0005).
 
 * ``users``: officers, reviewers, supervisors and admins; passwords hashed with argon2.
-* ``user_districts``: the districts a reviewer reviews (a supervisor has a province).
+* ``user_districts``: the areas a reviewer reviews (a supervisor has a province).
+* ``user_units``: the units a reviewer belongs to (migration 0017).
 * ``login_failures``: failed logins per username and IP, for the rate limit.
 * ``officer_devices``: a device token issued to an officer by ``/api/v1/officers/login``.
 
@@ -48,6 +49,18 @@ class UserDistrict(db.Model):
         BigSerial, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     district_code: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+
+
+class UserUnit(db.Model):
+    """A reviewer belongs to units (migration 0017): their queue holds the cases of the
+    areas those units cover (``unit_areas``), besides any ``user_districts``."""
+
+    __tablename__ = "user_units"
+
+    user_id: Mapped[int] = mapped_column(
+        BigSerial, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_code: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
 
 
 class LoginFailure(db.Model):

@@ -42,7 +42,11 @@ class Case(db.Model):
     __tablename__ = "cases"
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    # The area the case is routed to (a commune code since migration 0017; a pre-2025
+    # district code for cases of the historical set) and the unit handling it.
     district_code: Mapped[str | None] = mapped_column(sa.String(16), index=True)
+    # The pre-2025 district a case had before migration 0017 re-routed it (history).
+    legacy_district_code: Mapped[str | None] = mapped_column(sa.String(16))
     unit_code: Mapped[str | None] = mapped_column(sa.String(32), index=True)
     # The reporter a reward goes to: by the server's receipt of the evidence, the claimed
     # captured_at ordering only evidence received close together (server.dedup).
@@ -93,7 +97,9 @@ class CaseEvent(db.Model):
     ``other_case_id``), ``opened`` (this case was made by splitting ``report_id`` out of
     ``other_case_id``; ``reason`` is ``split``), ``forwarded``, ``routed`` (an unrouted
     case got the district of a routed report that joined it), ``routed_by_hand``,
-    ``unit_changed``; a reviewer's merge: ``absorbed_by_hand`` / ``merged_by_hand``, and
+    ``unit_changed``, ``rerouted`` (moved to the area of a new boundary set, by migration
+    0017 or ``flask boundaries reroute``); a reviewer's merge: ``absorbed_by_hand`` /
+    ``merged_by_hand``, and
     its undo: ``unmerged`` (the group of ``report_id`` went back to ``other_case_id``) /
     ``reopened``; ``similar_photo``: a hint that ``report_id``'s photo looks like one of
     case ``other_case_id`` (``reason`` ``same_media`` or ``similar_media``), not joined.

@@ -79,7 +79,11 @@ class Report(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Routing (migration 0003): the district whose police handle the report, the rule of
     # server.district_index that placed it (or "by_hand"), and which location was routed.
+    # The area routed to: a commune of today's map (a pre-2025 district for the
+    # historical set). ``legacy_district_code``: the pre-2025 district of a report routed
+    # before migration 0017 (history; its area was routed again from its location).
     district_code: Mapped[str | None] = mapped_column(sa.String(16), index=True)
+    legacy_district_code: Mapped[str | None] = mapped_column(sa.String(16))
     route_rule: Mapped[str | None] = mapped_column(sa.String(24))
     route_distance_m: Mapped[float | None] = mapped_column(sa.Float)
     route_location_source: Mapped[str | None] = mapped_column(sa.String(8))

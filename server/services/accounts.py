@@ -26,7 +26,7 @@ from ..models import (
     utcnow,
 )
 from ..settings import current_settings
-from . import custody, districts
+from . import custody, districts, units
 from .errors import RateLimited  # the console catches it; on the API it is a 429
 
 _hasher = PasswordHasher()
@@ -69,12 +69,14 @@ def create_user(
     districts: list[str] | tuple[str, ...] = (),
     province: str | None = None,
     display_name: str = "",
+    unit_codes: list[str] | tuple[str, ...] = (),
 ) -> User:
-    """A new active user; reviewers need districts, supervisors a province. Commits."""
+    """A new active user; reviewers need areas (``districts``) or units, supervisors a
+    province. Commits."""
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}")
-    if role == "reviewer" and not districts:
-        raise AccountError("a reviewer needs at least one --district")
+    if role == "reviewer" and not districts and not unit_codes:
+        raise AccountError("a reviewer needs at least one --district or --unit")
     if role == "supervisor" and not province:
         raise AccountError("a supervisor needs --province")
     if len(password) < 8:
@@ -94,6 +96,12 @@ def create_user(
     db.session.flush()
     for code in sorted(set(districts)):
         db.session.add(UserDistrict(user_id=user.id, district_code=code))
+    if unit_codes:
+        try:
+            units.set_user_units(user, unit_codes)
+        except units.UnitError as e:
+            db.session.rollback()
+            raise AccountError(str(e)) from None
     audit(None, "user_created", detail=f"{username} role={role}")
     db.session.commit()
     return user
@@ -265,15 +273,18 @@ def authenticate(username: str, password: str, ip: str) -> User | None:
 
 
 def districts_of(user: User) -> set[str] | None:
-    """District codes the user may review; None means all (admin)."""
+    """Area codes the user may review; None means all (admin). A reviewer: their own
+    areas (``user_districts``) and those their units cover; a supervisor: the areas of
+    their province in the current boundary set."""
     if user.role == "admin":
         return None
     if user.role == "reviewer":
-        return set(
+        own = set(
             db.session.scalars(
                 sa.select(UserDistrict.district_code).where(UserDistrict.user_id == user.id)
             )
         )
+        return own | units.areas_of_units(units.units_of_user(user))
     if user.role == "supervisor":
         return province_districts(user.province_code)
     return set()

@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 ARRIVALS = ("forwarded", "routed", "routed_by_hand")
 CASE_IDS_SHOWN = 5
 NAMES_SHOWN = 3
-PREFIXES = ("Quận ", "Huyện ", "Thị xã ", "Thành phố ")
+PREFIXES = ("Quận ", "Huyện ", "Thị xã ", "Thành phố ", "Phường ", "Xã ", "Đặc khu ")
 # Development (PUSH_DELIVERY=inline, no worker): digests run after write requests, at
 # most this often per process.
 INLINE_DIGEST_SECONDS = 30.0
@@ -210,16 +210,18 @@ def digest_text(count: int, districts: list[str], lang: str) -> str:
     more = len(ranked) - NAMES_SHOWN
     if lang == "en":
         text = f"{count} new case{'' if count == 1 else 's'} in {names}"
-        return text + (f" and {more} more district{'' if more == 1 else 's'}" if more > 0 else "")
+        return text + (f" and {more} more area{'' if more == 1 else 's'}" if more > 0 else "")
     text = f"{count} vụ việc mới ở {names}"
-    return text + (f" và {more} quận/huyện khác" if more > 0 else "")
+    return text + (f" và {more} địa bàn khác" if more > 0 else "")
 
 
 def short_name(code: str) -> str:
-    """ "Ba Đình" for "Quận Ba Đình"; the code when the district is unknown."""
-    info = districts.district_info(code)
+    """ "Ba Đình" for "Phường Ba Đình" (or the old "Quận Ba Đình"); the code when the
+    area is unknown."""
+    info = districts.area_info(code)
     name = info.name if info is not None and info.name else code
     for prefix in PREFIXES:
         if name.startswith(prefix) and len(name) > len(prefix):
-            return name[len(prefix) :]
+            rest = name[len(prefix) :]
+            return name if rest[0].isdigit() else rest  # "Phường 1" stays whole
     return name

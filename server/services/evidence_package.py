@@ -44,7 +44,7 @@ from ..console.i18n_text import LABELS
 from ..extensions import db
 from ..models import Case, CustodyEntry, DeviceKey, Report, ReportAnswer, utcnow
 from . import answers as answers_service
-from . import checkpoints, custody, report_codes
+from . import checkpoints, custody, districts, report_codes
 from .dossier import DecisionEntry, decisions_with_actors
 from .evidence import media_store
 
@@ -406,7 +406,8 @@ table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding
 </style></head><body>
 <h1>Gói bằng chứng vụ việc <span class="mono">{e(case.id)}</span></h1>
 <p>Hành vi vi phạm: {e(str(violation.get("name_vi") or (first.violation if first else "—")))}</p>
-<p>Mã địa bàn: {e(case.district_code or "—")} · Số báo cáo: {len(reports)}
+<p>Địa bàn: {e(_area_words(case.district_code))} · Đơn vị xử lý:
+ {e(districts.unit_name(case.unit_code) or "—")} · Số báo cáo: {len(reports)}
  · Xuất lúc: {e(_local(exported_at))} (giờ Việt Nam)</p>
 <h2>Các báo cáo</h2>
 <table><tr><th>Mã</th><th>Thời điểm</th><th>Biển số</th><th>Vị trí</th><th>Số tệp</th>
@@ -423,3 +424,11 @@ nằm trong gói này. Ai cũng có thể kiểm tra không cần mạng:
 <p>Gói không chứa danh tính người báo tin.</p>
 </body></html>
 """
+
+
+def _area_words(code: str | None) -> str:
+    """ "Phường Ba Đình, Thành phố Hà Nội (00004)": the area a case is routed to."""
+    info = districts.area_info(code)
+    if info is None:
+        return code or "—"
+    return f"{info.name}, {info.province_name} ({info.code})"

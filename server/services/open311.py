@@ -34,8 +34,8 @@ from ..extensions import db
 from ..models import Case, Decision, Report
 from ..models.types import utcnow
 from ..reasons import reason_text
-from .districts.index import district_info
-from .districts.units import unit_for
+from .districts.index import area_info
+from .districts.units import unit_for, unit_name
 
 COORD_STEP = 0.005  # degrees; see the module's docstring
 WINDOW_DAYS = 90  # GeoReport v2: the default query covers the last 90 days
@@ -164,6 +164,7 @@ def _statement(query: RequestQuery, now: datetime | None) -> sa.Select:
         sa.select(
             Case.id,
             Case.district_code,
+            Case.unit_code,
             Case.verdict,
             Case.report_count,
             Case.created_at,
@@ -216,7 +217,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _address(district_code: str | None) -> str:
-    info = district_info(district_code) if district_code else None
+    info = area_info(district_code) if district_code else None
     return f"{info.name}, {info.province_name}" if info else ""
 
 
@@ -241,7 +242,8 @@ def requests(query: RequestQuery, lang: str, now: datetime | None = None) -> lis
 def _request(row: Any, reason: str | None, names: dict[str, Any], lang: str) -> dict[str, Any]:
     item = names.get(row.violation, {})
     english = lang == "en"
-    unit = unit_for(row.district_code)
+    # The unit the case is with (it keeps the unit it was routed or forwarded to).
+    unit = unit_name(row.unit_code) or getattr(unit_for(row.district_code), "name", "")
     count = row.report_count or 1
     description = (
         f"{count} report(s) of this violation" if english else f"{count} phản ánh về vi phạm này"
@@ -253,7 +255,7 @@ def _request(row: Any, reason: str | None, names: dict[str, Any], lang: str) -> 
         "service_name": item.get("short_en" if english else "short_vi", row.violation),
         "service_code": row.violation,
         "description": description,
-        "agency_responsible": unit.name if unit else "",
+        "agency_responsible": unit,
         "service_notice": "",
         "requested_datetime": _iso(row.created_at),
         "updated_datetime": _iso(row.updated_at),

@@ -64,7 +64,7 @@ def violation_vi(code: str) -> str:
 
 def district_vi(code: str | None) -> tuple[str, str]:
     """``(district name, province name)``; empty names for an unknown or missing code."""
-    info = districts.district_info(code) if code else None
+    info = districts.area_info(code) if code else None
     return (info.name, info.province_name) if info else ("Chưa xác định địa bàn", "")
 
 

@@ -147,7 +147,8 @@
 // RoadWatch review console: the forward picker of the case page, province first.
 // The server lists the districts under their province (<optgroup>), which works as it is
 // without this script. With it, a search box above the list keeps only the districts
-// whose name, or whose province's name, holds what is typed, without diacritics:
+// whose name (or an old name it replaced), or whose province's name, holds what is
+// typed, without diacritics:
 // "ba dinh" finds "Quận Ba Đình", "ha noi" every district of "Thành phố Hà Nội". The
 // words must come in order, within the district's name or the province's (either first);
 // every word but the last is a whole word, the last may be half-typed.
@@ -198,7 +199,13 @@
       el: group,
       words: words(group.label),
       options: Array.prototype.map.call(group.querySelectorAll("option"), function (o) {
-        return { el: o, words: words(o.textContent) };
+        // Old names (data-aliases, "|" between them) find the area too: "Quận Ba Đình"
+        // finds the wards that replaced the district.
+        var names = [words(o.textContent)];
+        (o.getAttribute("data-aliases") || "").split("|").forEach(function (a) {
+          if (a) names.push(words(a));
+        });
+        return { el: o, names: names };
       }),
     });
   });
@@ -213,7 +220,7 @@
     while (select.firstChild) select.removeChild(select.firstChild);
     groups.forEach(function (g) {
       var hits = g.options.filter(function (o) {
-        return !toks.length || matches(toks, o.words, g.words);
+        return !toks.length || o.names.some(function (n) { return matches(toks, n, g.words); });
       });
       while (g.el.firstChild) g.el.removeChild(g.el.firstChild);
       if (!hits.length) return;

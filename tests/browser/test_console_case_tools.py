@@ -71,7 +71,7 @@ def test_forward_picker_finds_districts_without_diacritics_and_forwards(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     _login(page, "rev_a")
     page.goto(f"/console/cases/{world.cases['A3']}")
-    find = page.get_by_label("Tìm tỉnh/huyện")
+    find = page.get_by_label("Tìm xã, phường, tỉnh (cả tên cũ)")
     assert find.is_visible()
     picker = page.locator("#forward-to")
     everything = picker.evaluate(_OPTIONS)

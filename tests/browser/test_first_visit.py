@@ -27,7 +27,7 @@ IPHONE_UA = (
 TEXT = {
     "vi": {
         "title": "Trước khi bắt đầu",
-        "who": "Công an quận, huyện",
+        "who": "Công an xã, phường",
         "secret": "danh tính được giữ bí mật",
         "statuses": [
             "Đã lưu trên máy", "Cần xử lý", "Đã gửi", "Đang chờ đủ tệp",
@@ -41,7 +41,7 @@ TEXT = {
     },
     "en": {
         "title": "Before you start",
-        "who": "police of the district",
+        "who": "police of the commune or ward",
         "secret": "identity is kept secret",
         "statuses": [
             "Saved on phone", "Needs attention", "Sent", "Waiting for all files",

@@ -1,13 +1,13 @@
 /**
  * The map picker (issue 14): when GPS is missing or wrong, the reporter taps the map to
- * place the point and drags it to adjust. The map is drawn over our own district
+ * place the point and drags it to adjust. The map is drawn over our own area
  * outlines (GET /api/v1/places, kept by the service worker), so it works offline; tiles
  * are added only when the server names a tile server and the phone is online. Leaflet
  * and this module load when the picker is first opened.
  */
 import L from '../../vendor/leaflet/index.js';
 import { t } from '../i18n.js';
-import { loadPlaces, placeOf, placeWords } from '../places.js';
+import { loadPlaces, loadProvince, placeOf, placeWords, provinceNow } from '../places.js';
 import { $, el } from '../ui/dom.js';
 
 // No point yet: the whole country, centred on Huế (the middle of its S, on land).
@@ -25,18 +25,37 @@ function loadCss() {
   document.head.append(el('link', { rel: 'stylesheet', href }));
 }
 
-/** The outlines of the districts the map shows (redrawn as it moves: a few at a time). */
+/** The outlines of the areas the map shows (redrawn as it moves: a few at a time). With
+ * outlines split per province: the provinces' outlines, and from zoom 9 the communes of
+ * the provinces in view (fetched once each, then kept offline). */
 function outlineLayer(map, places) {
   const layer = L.geoJSON(null, { style: OUTLINE_STYLE, interactive: false }).addTo(map);
+  const inView = (d, b) => {
+    const [w, s, e, n] = d.bbox;
+    return !(e < b.getWest() || w > b.getEast() || n < b.getSouth() || s > b.getNorth());
+  };
+  const draw = (d) => layer.addData({ type: 'Feature', properties: {}, geometry: { type: d.type, coordinates: d.coordinates } });
   const redraw = () => {
     layer.clearLayers();
     const b = map.getBounds();
-    if (map.getZoom() < 8) return; // the country at once would be too much for a phone
-    for (const d of places.districts) {
-      const [w, s, e, n] = d.bbox;
-      if (e < b.getWest() || w > b.getEast() || n < b.getSouth() || s > b.getNorth()) continue;
-      layer.addData({ type: 'Feature', properties: {}, geometry: { type: d.type, coordinates: d.coordinates } });
+    if (places.provinces?.length) {
+      const near = places.provinces.filter((p) => inView(p, b));
+      if (map.getZoom() < 9 || near.length > 4) {
+        near.forEach(draw);
+        return;
+      }
+      for (const p of near) {
+        const loaded = provinceNow(p.code);
+        if (loaded) loaded.districts.filter((d) => inView(d, b)).forEach(draw);
+        else {
+          draw(p);
+          loadProvince(p.code).then((body) => body && redraw());
+        }
+      }
+      return;
     }
+    if (map.getZoom() < 8) return; // the country at once would be too much for a phone
+    places.districts.filter((d) => inView(d, b)).forEach(draw);
   };
   map.on('moveend', redraw);
   redraw();
@@ -89,7 +108,7 @@ export async function pickOnMap(start) {
   const icon = L.divIcon({ className: 'map-pin', iconSize: [28, 28], iconAnchor: [14, 28] });
   let marker = null;
   const show = () => {
-    const words = point && places ? placeWords(placeOf(places, point.lat, point.lon)) : '';
+    const words = point && places ? placeWords(placeOf(places, point.lat, point.lon, show)) : '';
     $('#map-place').textContent = point
       ? `${words || t('place_unknown')} · ${point.lat.toFixed(5)}, ${point.lon.toFixed(5)}`
       : t('map_tap');

@@ -64,10 +64,10 @@ export function plateText(record) {
   return p.display || record.body.plate || t('no_plate');
 }
 
-/** Where the report was made, in words ("Quận Ba Đình, Thành phố Hà Nội"), from the
- * district outlines kept for offline use; '' until they are loaded (then redrawn). */
+/** Where the report was made, in words ("Phường Ba Đình, Thành phố Hà Nội"), from the
+ * area outlines kept for offline use; '' until they are loaded (then redrawn). */
 export function placeText(record) {
   const loc = record.body?.location;
   const places = placesNow(scheduleRender);
-  return loc && places ? placeWords(placeOf(places, loc.lat, loc.lon)) : '';
+  return loc && places ? placeWords(placeOf(places, loc.lat, loc.lon, scheduleRender)) : '';
 }

@@ -35,10 +35,19 @@ Which location is routed
     differs does not re-route the report: the reporter chose the location, and a large
     difference is already flagged for the reviewer (``exif_location_mismatch``).
 
-Police units (:mod:`.units`)
-    ``police_units`` maps each district to the unit that handles its reports. Without a
-    row (the shipped default, or a district never given one) the unit is
-    ``CA-<district code>`` named ``Công an <district name>``; an import creates those
+Boundary sets (issue 23)
+    The routing areas are today's communes (``BOUNDARY_SET=2025``, the default; the
+    shipped ``data/boundaries/vn_communes_2025.geojson.gz``), or the last set imported
+    by ``flask boundaries import`` (:mod:`server.services.boundary_sets`), or, with
+    ``BOUNDARY_SET=pre2025``, the historical districts (shipped or imported by
+    ``flask districts import``). "District" in this package's names means a routing
+    area: a commune of today's map. :func:`area_info` also knows the pre-2025 districts
+    (names only), the history of reports routed before.
+
+Police units (:mod:`.units`, :mod:`server.services.units`)
+    The unit responsible for an area is the unit that covers it most recently
+    (``unit_areas``), else its pre-2025 ``police_units`` row, else its own police:
+    ``CA-<code>`` named "Công an phường Ba Đình" (:func:`default_unit`); an import creates those
     rows for new districts, and :func:`set_unit` edits them. A case keeps the unit it
     was given; :func:`set_unit` moves the district's open cases to the new unit (with a
     ``unit_changed`` history row). Lookups are remembered for :data:`RECHECK_SECONDS`.
@@ -52,15 +61,18 @@ from .geojson import read_geojson
 from .index import (
     DEFAULT_DISTRICTS_PATH,
     DEFAULT_PROVINCES_PATH,
+    area_info,
     boundary_token,
     current_index,
+    current_set_id,
     district_info,
     district_ref,
     require_district,
     route_point,
+    shipped_set,
     tolerance_m,
 )
-from .units import Unit, default_unit, set_unit, unit_for
+from .units import Unit, default_unit, set_unit, unit_for, unit_name
 from .unrouted import unrouted_reports
 
 __all__ = [
@@ -71,7 +83,9 @@ __all__ = [
     "ProvinceChoice",
     "RoutingError",
     "Unit",
+    "area_info",
     "boundary_token",
+    "current_set_id",
     "current_index",
     "default_unit",
     "district_info",
@@ -83,7 +97,9 @@ __all__ = [
     "require_district",
     "route_point",
     "set_unit",
+    "shipped_set",
     "tolerance_m",
     "unit_for",
+    "unit_name",
     "unrouted_reports",
 ]

@@ -18,7 +18,7 @@ from ...models import District, DistrictImport, PoliceUnit, Province, utcnow
 from . import cache
 from .errors import RoutingError
 from .geojson import parse_features
-from .index import boundary_token, index_from_tables, tolerance_m
+from .index import boundary_token, current_set_id, index_from_tables, shipped_set, tolerance_m
 from .units import default_unit
 
 # {code: ((other property values), geometry JSON)}, as parse_features() returns them
@@ -208,9 +208,11 @@ def _record_import(changed: bool, record: DistrictImport) -> str:
             db.session.rollback()
             raise RoutingError(f"the imported boundaries cannot be indexed: {e}") from None
     db.session.commit()
-    if index is not None:
+    # The districts table routes only for the historical set with no boundary set imported
+    # (index._build_index): only then is this index the one current_index() would build.
+    if index is not None and shipped_set() == "pre2025" and current_set_id() is None:
         with cache.index_lock:
-            cache.remember((token, tolerance_m()), index)
+            cache.remember((f"{token}:pre2025", tolerance_m()), index)
     cache.tokens[cache.db_key()] = (time.monotonic(), token)
     cache.forget_units()
     return token

@@ -19,7 +19,17 @@ from ...district_index import DistrictInfo
 from .index import current_index
 
 # The kinds of unit a name starts with; the longest first ("Thành phố" before "Thị").
-KINDS = ("thanh pho ", "thi tran ", "thi xa ", "huyen ", "quan ", "tinh ")
+KINDS = (
+    "thanh pho ",
+    "thi tran ",
+    "thi xa ",
+    "huyen ",
+    "quan ",
+    "tinh ",
+    "dac khu ",
+    "phuong ",
+    "xa ",
+)
 
 
 @dataclass(frozen=True)
@@ -77,3 +87,49 @@ def forward_choices(exclude_code: str | None = None) -> list[ProvinceChoice]:
     """Where a case may be forwarded: every district of the current boundary set but
     ``exclude_code`` (the case's own), grouped by province (:func:`group_by_province`)."""
     return group_by_province(current_index().districts(), exclude_code)
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in "".join(c if c.isalnum() else " " for c in fold(text)).split() if w]
+
+
+def _phrase(ws: list[str], toks: list[str], start: int, end: int) -> bool:
+    """``toks[start:end]`` as consecutive words of ``ws``; only the query's last word
+    may be a prefix (as the console's picker, ``console.js``)."""
+    n = end - start
+    if n == 0:
+        return True
+    for i in range(len(ws) - n + 1):
+        if all(
+            ws[i + j - start].startswith(toks[j])
+            if j == len(toks) - 1
+            else ws[i + j - start] == toks[j]
+            for j in range(start, end)
+        ):
+            return True
+    return False
+
+
+def matches(query: str, area: DistrictInfo) -> bool:
+    """Whether the picker keeps ``area`` for ``query``: the words in order within the
+    area's name or one of its old names, and/or its province's name (either first),
+    without diacritics."""
+    toks = _words(query)
+    if not toks:
+        return True
+    prov = _words(area.province_name)
+    for name in (area.name, *area.aliases):
+        ws = _words(name)
+        for k in range(len(toks) + 1):
+            if _phrase(ws, toks, 0, k) and _phrase(prov, toks, k, len(toks)):
+                return True
+            if _phrase(prov, toks, 0, k) and _phrase(ws, toks, k, len(toks)):
+                return True
+    return False
+
+
+def search(query: str, areas: Iterable[DistrictInfo] | None = None) -> list[DistrictInfo]:
+    """The areas the forward picker shows for ``query`` (default: the current set's),
+    by province and name."""
+    pool = current_index().districts() if areas is None else areas
+    return [d for p in group_by_province(a for a in pool if matches(query, a)) for d in p.districts]

@@ -10,22 +10,27 @@ tolerance is its default (2,000 m).
 
 from __future__ import annotations
 
+import json
 import time
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 
 from ...district_index import (
+    COMMUNES_2025_FILE,
     DATA_DIR,
     DEFAULT_PROPS,
     DISTRICTS_FILE,
+    PROPS_2025,
+    PROVINCES_2025_FILE,
     PROVINCES_FILE,
     DistrictIndex,
     DistrictInfo,
     Route,
 )
 from ...extensions import db
-from ...models import District, DistrictImport, Province
+from ...models import Area, BoundarySet, District, DistrictImport, Province
 from ...settings import current_settings
 from . import cache
 from .errors import RoutingError
@@ -33,6 +38,9 @@ from .geojson import collection, feature, read_geojson
 
 DEFAULT_DISTRICTS_PATH = DATA_DIR / DISTRICTS_FILE
 DEFAULT_PROVINCES_PATH = DATA_DIR / PROVINCES_FILE
+COMMUNES_2025_PATH = DATA_DIR / COMMUNES_2025_FILE
+PROVINCES_2025_PATH = DATA_DIR / PROVINCES_2025_FILE
+SHIPPED_SETS = ("2025", "pre2025")
 _LOAD_DEFAULT_TOLERANCE_M = 2000.0  # what DistrictIndex.load_default() is built with
 
 
@@ -57,24 +65,46 @@ def tolerance_m() -> float:
     return current_settings().routing_tolerance_m
 
 
+def shipped_set() -> str:
+    """The shipped boundary set routed with while none was imported (``BOUNDARY_SET``)."""
+    name = current_settings().boundary_set
+    if name not in SHIPPED_SETS:
+        raise RoutingError(f"BOUNDARY_SET must be one of {', '.join(SHIPPED_SETS)}, not {name!r}")
+    return name
+
+
 def current_index() -> DistrictIndex:
     """The routing index of the current boundary set (cached per process and version)."""
     tol = tolerance_m()
     token = boundary_token()
-    key = (token or "default", tol)
+    shipped = shipped_set()
+    key = (f"{token or 'default'}:{shipped}", tol)
     with cache.index_lock:
         index = cache.indexes.get(key)
         if index is not None:
             cache.indexes.move_to_end(key)
             return index
         # Built under the lock: concurrent first requests wait for one build.
-        index = _build_index(token, tol)
+        index = _build_index(token, tol, shipped)
         cache.remember(key, index)
         return index
 
 
-def _build_index(token: str | None, tol: float) -> DistrictIndex:
-    if token is None:
+def _build_index(token: str | None, tol: float, shipped: str) -> DistrictIndex:
+    """The imported current boundary set if there is one; else, for the historical
+    set, the districts imported by ``flask districts import``; else the shipped set."""
+    if token is not None:
+        set_id = current_set_id()
+        if set_id is not None:
+            return index_of_set(set_id, tol)
+        if shipped == "pre2025" and db.session.scalar(sa.select(District.code).limit(1)):
+            return index_from_tables(tol)
+    return shipped_index(shipped, tol)
+
+
+def shipped_index(name: str, tol: float) -> DistrictIndex:
+    """The index of a shipped boundary set ("2025" or "pre2025")."""
+    if name == "pre2025":
         if tol == _LOAD_DEFAULT_TOLERANCE_M:
             return DistrictIndex.load_default()
         return DistrictIndex.from_geojson(
@@ -82,7 +112,47 @@ def _build_index(token: str | None, tol: float) -> DistrictIndex:
             read_geojson(DEFAULT_PROVINCES_PATH),
             tolerance_m=tol,
         )
-    return index_from_tables(tol)
+    if not COMMUNES_2025_PATH.is_file():
+        raise RoutingError(f"{COMMUNES_2025_PATH} is missing (today's communes)")
+    if tol == _LOAD_DEFAULT_TOLERANCE_M:
+        return DistrictIndex.load_2025()
+    return DistrictIndex.from_geojson(
+        read_geojson(COMMUNES_2025_PATH),
+        read_geojson(PROVINCES_2025_PATH),
+        PROPS_2025,
+        tolerance_m=tol,
+    )
+
+
+def current_set_id() -> str | None:
+    """The imported boundary set routed with now (the last ``current`` one), or None."""
+    return db.session.scalar(
+        sa.select(BoundarySet.id)
+        .where(BoundarySet.kind == "current", BoundarySet.source == "import")
+        .order_by(BoundarySet.created_at.desc(), BoundarySet.id.desc())
+        .limit(1)
+    )
+
+
+def index_of_set(set_id: str, tol: float) -> DistrictIndex:
+    """A routing index of the areas of an imported boundary set (no province outlines:
+    a point in a gap between areas is routed by the tolerance rule)."""
+    p = PROPS_2025
+    areas = [
+        feature(
+            {
+                p.district_code: a.code,
+                p.district_name: a.name,
+                p.district_province_code: a.province_code,
+                p.district_province_name: a.province_name,
+                "type": a.kind,
+                "aliases": json.loads(a.aliases or "[]"),
+            },
+            a.geometry,
+        )
+        for a in db.session.scalars(sa.select(Area).where(Area.set_id == set_id))
+    ]
+    return DistrictIndex.from_geojson(collection(areas), collection([]), p, tolerance_m=tol)
 
 
 def index_from_tables(tol: float) -> DistrictIndex:
@@ -115,7 +185,33 @@ def route_point(lat: float, lon: float) -> Route:
 
 
 def district_info(code: str | None) -> DistrictInfo | None:
+    """An area of the current boundary set."""
     return current_index().district(code) if code else None
+
+
+def area_info(code: str | None) -> DistrictInfo | None:
+    """An area of the current boundary set, else a pre-2025 district (history: the area
+    of a report routed before today's map), else None."""
+    if not code:
+        return None
+    return district_info(code) or historical_districts().get(code)
+
+
+@lru_cache(maxsize=1)
+def historical_districts() -> dict[str, DistrictInfo]:
+    """The shipped pre-2025 districts by code (names only, no geometry)."""
+    p = DEFAULT_PROPS
+    out = {}
+    for f in read_geojson(DEFAULT_DISTRICTS_PATH).get("features") or []:
+        v = f.get("properties") or {}
+        code = str(v.get(p.district_code))
+        out[code] = DistrictInfo(
+            code,
+            str(v.get(p.district_name)),
+            str(v.get(p.district_province_code)),
+            str(v.get(p.district_province_name)),
+        )
+    return out
 
 
 def require_district(code: str) -> DistrictInfo:
@@ -133,7 +229,7 @@ def district_ref(code: str | None) -> dict[str, Any] | None:
     """
     if not code:
         return None
-    info = district_info(code)
+    info = area_info(code)
     if info is None:
         return {"code": code, "name": None, "province": None}
     return {"code": info.code, "name": info.name, "province": info.province_name}

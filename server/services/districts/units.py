@@ -16,10 +16,11 @@ import sqlalchemy as sa
 
 from ...district_index import DistrictInfo
 from ...extensions import db
-from ...models import Case, CaseEvent, PoliceUnit, utcnow
+from ...models import Case, CaseEvent, PoliceUnit, UnitArea, utcnow
+from ...models import Unit as UnitRow
 from . import cache
 from .errors import RoutingError
-from .index import district_info, require_district
+from .index import area_info, require_district
 
 
 @dataclass(frozen=True)
@@ -28,14 +29,27 @@ class Unit:
     name: str
 
 
+# The kinds of commune a name starts with, written in lower case after "Công an".
+COMMUNE_KINDS = ("Phường ", "Xã ", "Đặc khu ", "Thị trấn ")
+
+
 def default_unit(district: DistrictInfo) -> Unit:
-    return Unit(code=f"CA-{district.code}", name=f"Công an {district.name}")
+    """An area's own police: ``CA-<code>``, "Công an phường Ba Đình" for a commune
+    "Phường Ba Đình" (a pre-2025 district: "Công an Quận Đống Đa")."""
+    name = district.name
+    for kind in COMMUNE_KINDS:
+        if name.startswith(kind):
+            name = kind.lower() + name[len(kind) :]
+            break
+    return Unit(code=f"CA-{district.code}", name=f"Công an {name}")
 
 
 def unit_for(district_code: str | None) -> Unit | None:
-    """The police unit handling a district (its row, else the default), or None.
+    """The police unit responsible for an area, or None: the unit that covers it most
+    recently (``unit_areas``), else its pre-2025 ``police_units`` row, else its own
+    police (:func:`default_unit`).
 
-    Remembered per database and district for :data:`.cache.RECHECK_SECONDS`.
+    Remembered per database and area for :data:`.cache.RECHECK_SECONDS`.
     """
     if not district_code:
         return None
@@ -44,12 +58,22 @@ def unit_for(district_code: str | None) -> Unit | None:
     if seen is not None and now - seen[0] < cache.RECHECK_SECONDS:
         return seen[1]
     row = db.session.execute(
-        sa.select(PoliceUnit.code, PoliceUnit.name).where(PoliceUnit.district_code == district_code)
+        sa.select(UnitRow.code, UnitRow.name)
+        .join(UnitArea, UnitArea.unit_code == UnitRow.code)
+        .where(UnitArea.area_code == district_code)
+        .order_by(UnitArea.assigned_at.desc(), UnitArea.seq.desc())
+        .limit(1)
     ).first()
+    if row is None:
+        row = db.session.execute(
+            sa.select(PoliceUnit.code, PoliceUnit.name).where(
+                PoliceUnit.district_code == district_code
+            )
+        ).first()
     if row is not None:
         unit: Unit | None = Unit(row.code, row.name)
     else:
-        info = district_info(district_code)
+        info = area_info(district_code)
         unit = default_unit(info) if info is not None else None
     cache.units[key] = (now, unit)
     return unit
@@ -102,9 +126,18 @@ def set_unit(
 
 def _move_open_cases(district_code: str, old_unit: str, new_unit: str, actor: str) -> int:
     """Open cases of the district held by the old unit go to the new one (with history)."""
-    where = sa.and_(
-        Case.district_code == district_code, Case.unit_code == old_unit, Case.status == "open"
+    return move_open_cases(
+        sa.and_(
+            Case.district_code == district_code, Case.unit_code == old_unit, Case.status == "open"
+        ),
+        new_unit,
+        actor,
     )
+
+
+def move_open_cases(where: sa.ColumnElement[bool], new_unit: str, actor: str) -> int:
+    """The cases matching ``where`` go to ``new_unit``, each with a ``unit_changed``
+    history row; returns how many."""
     now = utcnow()
     db.session.execute(
         sa.insert(CaseEvent).from_select(
@@ -135,3 +168,23 @@ def _move_open_cases(district_code: str, old_unit: str, new_unit: str, actor: st
         execution_options={"synchronize_session": False},
     )
     return int(result.rowcount or 0)
+
+
+def unit_name(unit_code: str | None) -> str | None:
+    """The name of a unit by its code: its ``units`` row, an area's own police
+    (``CA-<area>``), a pre-2025 ``police_units`` row; else None."""
+    if not unit_code:
+        return None
+    name = db.session.scalar(sa.select(UnitRow.name).where(UnitRow.code == unit_code))
+    if name:
+        return name
+    name = db.session.scalar(
+        sa.select(PoliceUnit.name).where(PoliceUnit.code == unit_code).limit(1)
+    )
+    if name:
+        return name
+    if unit_code.startswith("CA-"):
+        info = area_info(unit_code[3:])
+        if info is not None:
+            return default_unit(info).name
+    return None
