@@ -51,6 +51,34 @@ def publish_screenshot(screenshots_dir: Path, name: str) -> None:
         shutil.copy(screenshots_dir / name, DOC_SCREENSHOTS / name)
 
 
+CONSOLE_PASSWORD = "correct horse battery"
+DESKTOP = {"width": 1366, "height": 900}
+
+
+def console_context(browser, url: str, **extra):
+    """A desktop browser context for the console (Vietnamese, Hanoi's time zone); map
+    tiles refused, so no test reaches the internet. ``extra``: more context options."""
+    context = browser.new_context(
+        base_url=url,
+        viewport=extra.pop("viewport", DESKTOP),
+        locale="vi-VN",
+        timezone_id="Asia/Ho_Chi_Minh",
+        **extra,
+    )
+    context.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
+    return context
+  # every console account of tests/test_console.py
+
+
+def console_login(page, username: str, password: str = CONSOLE_PASSWORD) -> None:
+    """Sign ``username`` in to the console; returns on the queue, its first page."""
+    page.goto("/console/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/console/queue")
+
+
 def phone_context_options(
     base_url: str, *, geolocation: bool = True, first_visit: bool = False
 ) -> dict[str, Any]:
