@@ -11,7 +11,7 @@ For each backend (SQLite file, and a throw-away PostgreSQL started with tests/pg
    200,000 plates). About 37 % are then verified and 19 % rejected (a status event
    from 1 minute to 5 days after receipt, the case's verdict set); the rest wait.
    The load goes through the statistics triggers (migration 0016); then
-   ``stats_rollup.rebuild()`` counts everything once (timed).
+   ``rollup_store.rebuild()`` counts everything once (timed).
 2. Through the console (Flask test client, a signed-in supervisor of Hà Nội, or the
    admin for the country), time ``--samples`` requests of each:
    * the dashboard ``/console/stats`` for the province-year 2026 (and 2025 beside it);
@@ -171,8 +171,8 @@ def plans(app) -> dict[str, str]:
         start, end = period.utc_bounds()
         from server.models import Report
 
-        row_ix = stats._cell_index(Report.lat, 90.0, 0.005)
-        col_ix = stats._cell_index(Report.lon, 180.0, 0.005)
+        row_ix = stats.cell_index(Report.lat, 90.0, 0.005)
+        col_ix = stats.cell_index(Report.lon, 180.0, 0.005)
         hotspot = (
             sa.select(row_ix, col_ix, sa.func.count(), sa.func.max(Report.district_code))
             .where(Report.captured_at >= start, Report.captured_at < end)
@@ -192,7 +192,8 @@ def run_backend(name: str, url: str, data: Dataset, args: argparse.Namespace) ->
 
     from server.extensions import db
     from server.models import Device
-    from server.services import accounts, stats_rollup
+    from server.services import accounts
+    from server.services.stats import rollup_store
 
     tmp = Path(tempfile.mkdtemp(prefix=f"bench-stats-{name}-media-"))
     app = create_app(
@@ -231,9 +232,9 @@ def run_backend(name: str, url: str, data: Dataset, args: argparse.Namespace) ->
             raw.close()
         t0 = time.perf_counter()
         if loaded and args.keep_rollups:  # count only what an earlier run left dirty
-            buckets = stats_rollup.refresh_all()
+            buckets = rollup_store.refresh_all()
         else:
-            buckets = stats_rollup.rebuild()
+            buckets = rollup_store.rebuild()
         out["rebuild_s"] = time.perf_counter() - t0
         rows = db.session.execute(db.text("SELECT count(*) FROM stats_rollup")).scalar_one()
         if db.engine.dialect.name == "postgresql":

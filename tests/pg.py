@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,19 @@ def _bindir() -> Path | None:
         return Path(candidates[-1])
     initdb = shutil.which("initdb")
     return Path(initdb).parent if initdb else None
+
+
+def new_database(pg_base: str, prefix: str = "rw_") -> str:
+    """A new, empty database on the server at ``pg_base`` (a URL without a database
+    name); returns its URL. For tests that need a database no other test touches."""
+    import sqlalchemy as sa
+
+    name = prefix + uuid.uuid4().hex[:10]
+    admin = sa.create_engine(f"{pg_base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    return f"{pg_base}/{name}"
 
 
 def _free_port() -> int:

@@ -22,31 +22,17 @@ from flask.testing import FlaskClient
 from server.extensions import db
 from server.models import Case, CaseEvent, Media, Report, StatusEvent, User
 from server.models.uploads import Upload
-from server.services import accounts, cases, errors, evidence, evidence_expiry
+from server.services import cases, errors, evidence, evidence_expiry
 from server.services.queue import QueueFilters, open_cases
 from server.settings import override
+from tests import test_push_console
 from tests.factories import Api, blob_files, photo, report_body
-from tests.test_console import DONG_DA, PASSWORD, World, build_world, send, session_for
-from tests.test_push_console import USERS, case_of, digest_round, subscribe
+from tests.test_console import DONG_DA, World, build_world, send, session_for
+from tests.test_push_console import case_of, digest_round, subscribe
 
 HOURS = 72
-
-
-@pytest.fixture
-def setup(app: Flask, client: FlaskClient, push_service) -> tuple[object, str, Api]:
-    """As tests/test_push_console.py's: console accounts, a phone, digests by the worker."""
-    override(
-        app,
-        PUSH_ALLOW_HTTP_LOOPBACK=True,
-        PUSH_DELIVERY="worker",
-        REVIEWER_DIGEST_SETTLE_SECONDS=0,
-        REVIEWER_DIGEST_MINUTES=10,
-    )
-    with app.app_context():
-        for name, (role, districts, province) in USERS.items():
-            accounts.create_user(name, PASSWORD, role, districts=districts, province=province)
-    svc, url = push_service
-    return svc, url, Api.register(client)
+# The fixture of tests/test_push_console.py: console accounts, a phone, digests by the worker.
+setup = test_push_console.setup
 
 
 @pytest.fixture

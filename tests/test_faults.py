@@ -13,7 +13,6 @@ import hashlib
 import random
 import shutil
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +31,7 @@ from sync.client.http import Backoff, RetryLater
 from tests.faults.proxy import Fault, FaultProxy
 from tests.faults.server import ServerProcess
 from tests.media_factory import make_jpeg
+from tests.waiting import wait_for
 
 MB = 1024 * 1024
 HEAD_BYTES = 400  # about the size of a PATCH request head from sync.client
@@ -162,14 +162,6 @@ def evidence(folder: Path, name: str, size: int, rng: random.Random) -> Path:
     path.write_bytes(head + rng.randbytes(size - len(head)))
     return path
 
-
-def wait_for(condition: Callable[[], bool], what: str, deadline_s: float = 60.0) -> None:
-    """Wait until ``condition()`` holds (an event that must come, not a delay), else fail."""
-    end = time.monotonic() + deadline_s
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.005)
 
 
 def pusher_for(world: World, outbox: Outbox, **kw) -> Pusher:

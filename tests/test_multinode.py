@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,8 +35,10 @@ from flask import Flask
 from server import create_app
 from server.settings import Settings
 from server.storage_backends import open_store
+from tests import pg
 from tests.factories import MediaFile, photo, report_body
 from tests.faults.server import ServerProcess, free_port
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 FLASK = str(Path(sys.executable).parent / "flask")
@@ -94,21 +96,13 @@ class Cluster:
             return conn.execute(sa.text(sql), params).scalar_one()
 
 
-def _database(pg_base: str) -> str:
-    name = "rw_nodes_" + uuid.uuid4().hex[:10]
-    admin = sa.create_engine(f"{pg_base}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    admin.dispose()
-    return f"{pg_base}/{name}"
-
 
 @pytest.fixture(scope="module")
 def cluster(pg_server: str, s3_server, tmp_path_factory) -> Iterator[Cluster]:
     if HAPROXY is None:
         pytest.skip("HAProxy is not installed (./scripts/test installs it with apt)")
     root = tmp_path_factory.mktemp("nodes")
-    db_url = _database(pg_server)
+    db_url = pg.new_database(pg_server, "rw_nodes_")
     location = s3_server.new_location()
     shared = {
         "DATABASE_URL": db_url,
@@ -186,15 +180,6 @@ def _wait_listening(port: int, proc: subprocess.Popen, deadline_s: float = 20) -
             time.sleep(0.05)
     raise RuntimeError("haproxy did not start")
 
-
-def wait_for(condition: Callable[[], object], what: str, deadline_s: float = 30) -> object:
-    """Wait for an event that must come (not a delay), else fail."""
-    end = time.monotonic() + deadline_s
-    while not (value := condition()):
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-    return value
 
 
 def register(base: str) -> dict[str, str]:

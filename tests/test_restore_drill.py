@@ -25,14 +25,6 @@ pytestmark = [
 ]
 
 
-def _new_database(pg_base: str) -> str:
-    name = "rw_drill_" + uuid.uuid4().hex[:10]
-    admin = sa.create_engine(f"{pg_base}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    admin.dispose()
-    return f"{pg_base}/{name}"
-
 
 def _pg_dump(db_url: str, out: Path) -> None:
     bindir = pg._bindir()
@@ -93,7 +85,7 @@ def test_a_backup_restores_into_an_empty_database_and_bucket_and_a_damaged_blob_
     def target() -> dict[str, str]:
         instance = tmp_path / uuid.uuid4().hex[:8]
         return {
-            "DATABASE_URL": _new_database(pg_server),
+            "DATABASE_URL": pg.new_database(pg_server, "rw_drill_"),
             **s3_server.settings(s3_server.new_location()),
             "INSTANCE_PATH": str(instance),
             "MEDIA_ROOT": str(instance / "media"),

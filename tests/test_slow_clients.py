@@ -45,6 +45,7 @@ import pytest
 import requests
 
 from tests.factories import MediaFile, photo, report_body
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_SCRIPT = ROOT / "scripts" / "run"
@@ -112,15 +113,6 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
-
-def wait_for(condition: Callable[[], object], what: str, deadline_s: float = 60) -> object:
-    """Wait for something that must happen (a process starting), else fail."""
-    end = time.monotonic() + deadline_s
-    while not (value := condition()):
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-    return value
 
 
 def _answers(url: str, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None):

@@ -37,8 +37,9 @@ from flask import Flask
 
 from server.extensions import db
 from server.models import Case, Device, Report, StatusEvent
-from server.services import accounts, stats, stats_rollup
+from server.services import accounts, stats
 from server.services.stats import Period, PeriodError
+from server.services.stats import rollup as stats_rollup
 
 LOCAL = timedelta(hours=7)
 NINE_MONTHS = Period.nine_months(2026)

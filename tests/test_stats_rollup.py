@@ -23,8 +23,10 @@ from flask.testing import FlaskClient
 
 from server.extensions import db
 from server.models import Case, Report, StatsDirty, StatsRollup
-from server.services import evidence_expiry, stats, stats_rollup
-from server.services.stats import Period
+from server.services import evidence_expiry, stats
+from server.services.stats import Period, percentiles, rollup_counts, rollup_store
+from server.services.stats import rollup as stats_rollup
+from server.services.stats.periods import split_period
 from tests.test_console import BA_DINH, DONG_DA, T0, World, build_world, post, send, session_for
 
 
@@ -220,7 +222,7 @@ def test_a_refresh_leaves_no_mark_behind_and_a_clean_read_changes_nothing(
 ) -> None:
     _verify(app, client, world)
     with app.app_context():
-        assert stats_rollup.refresh_all() > 0
+        assert rollup_store.refresh_all() > 0
         assert db.session.scalar(sa.select(sa.func.count()).select_from(StatsDirty)) == 0
         before = (
             db.session.execute(sa.select(StatsRollup).order_by(*StatsRollup.__table__.primary_key))
@@ -228,8 +230,8 @@ def test_a_refresh_leaves_no_mark_behind_and_a_clean_read_changes_nothing(
             .all()
         )
         snapshot = [(r.month, r.district_code, r.kind, r.dim, r.key, r.n) for r in before]
-        assert stats_rollup.refresh(None, [r[0] for r in snapshot]) == 0
-        assert stats_rollup.rebuild() > 0
+        assert rollup_store.refresh(None, [r[0] for r in snapshot]) == 0
+        assert rollup_store.rebuild() > 0
         after = (
             db.session.execute(sa.select(StatsRollup).order_by(*StatsRollup.__table__.primary_key))
             .scalars()
@@ -250,8 +252,8 @@ def test_a_mark_committed_during_a_refresh_survives_it(
             pytest.skip("SQLite serialises writers: a change cannot commit during a refresh")
     month = (T0 + stats.LOCAL_OFFSET).strftime("%Y-%m")
     with app.app_context():
-        stats_rollup.refresh_all()
-        real_aggregate = stats_rollup.aggregate
+        rollup_store.refresh_all()
+        real_aggregate = rollup_counts.aggregate
 
         def aggregate_then_change(bucket: Any) -> Any:
             counts = real_aggregate(bucket)
@@ -264,13 +266,13 @@ def test_a_mark_committed_during_a_refresh_survives_it(
                 )
             return counts
 
-        stats_rollup.aggregate = aggregate_then_change
+        rollup_counts.aggregate = aggregate_then_change
         try:
             db.session.execute(sa.insert(StatsDirty).values(district_code="006", month=month))
             db.session.commit()
-            assert stats_rollup.refresh({"006"}, [month]) == 1
+            assert rollup_store.refresh({"006"}, [month]) == 1
         finally:
-            stats_rollup.aggregate = real_aggregate
+            rollup_counts.aggregate = real_aggregate
         assert db.session.scalar(sa.select(sa.func.count()).select_from(StatsDirty)) > 0
     assert_exact(app)
 
@@ -292,7 +294,7 @@ def test_decision_times_are_binned_finely(minutes: float, counted: int) -> None:
 def test_percentiles_of_counts_equal_those_of_the_values(values: list[int], q: float) -> None:
     from collections import Counter
 
-    assert stats_rollup.percentile_of_counts(Counter(values), q) == pytest.approx(
+    assert percentiles.percentile_of_counts(Counter(values), q) == pytest.approx(
         stats.percentile([float(v) for v in values], q)
     )
 
@@ -319,7 +321,7 @@ def test_percentiles_of_counts_equal_those_of_the_values(values: list[int], q: f
 def test_a_period_splits_into_whole_months_and_leftover_days(
     period: Period, whole: list[str], edges: list[Period]
 ) -> None:
-    assert stats_rollup.split_period(period) == (whole, edges)
+    assert split_period(period) == (whole, edges)
 
 
 def test_the_refresh_command_counts_what_changed(

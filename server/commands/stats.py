@@ -7,7 +7,7 @@ import time
 import click
 from flask.cli import AppGroup
 
-from ..services import stats_rollup
+from ..services.stats import rollup_store
 
 cli = AppGroup("stats", help="The dashboard's pre-aggregated counts (stats_rollup).")
 
@@ -18,5 +18,5 @@ def refresh_command(rebuild: bool) -> None:
     """Count again what changed since the last read (run it after an import, or from
     cron so that the first dashboard of the morning has nothing left to count)."""
     t0 = time.perf_counter()
-    n = stats_rollup.rebuild() if rebuild else stats_rollup.refresh_all()
+    n = rollup_store.rebuild() if rebuild else rollup_store.refresh_all()
     click.echo(f"{n} district-months counted in {time.perf_counter() - t0:.1f} s")

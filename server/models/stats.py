@@ -7,7 +7,7 @@ the local day, the violation, the status, the source, the rejection reason, the 
 time to a decision (reports), the plate of a verified case (cases). Database triggers
 (migration 0016) append a row to ``stats_dirty`` in the same transaction as every
 insert, update or delete that can change a count (reports, cases, status events),
-however the change was made; :mod:`server.services.stats_rollup` recomputes a dirty
+however the change was made; :mod:`server.services.stats.rollup_store` recomputes a dirty
 bucket from the base tables before it is read. Unrouted reports have district ``''``.
 """
 

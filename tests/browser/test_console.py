@@ -16,30 +16,15 @@ from pathlib import Path
 from flask import Flask
 
 from tests.browser.conftest import RoadWatchServer
-from tests.browser.pages import BROWSER
+from tests.browser.pages import BROWSER, console_context, console_login
 from tests.factories import SECRET_NAME, SECRET_NATIONAL_ID
-from tests.test_console import PASSWORD, build_world
+from tests.test_console import build_world
 
 pytestmark = BROWSER
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-DESKTOP = {"width": 1366, "height": 900}
 
 
-def _context(browser, url: str):
-    context = browser.new_context(
-        base_url=url, viewport=DESKTOP, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh"
-    )
-    context.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
-    return context
-
-
-def _login(page, username: str) -> None:
-    page.goto("/console/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url("**/console/queue")
 
 
 def _logout(page) -> None:
@@ -52,7 +37,7 @@ def test_reviewer_and_supervisor_work_through_the_console(
 ) -> None:
     client = app.test_client()
     world = build_world(app, client)
-    context = _context(browser, rw_server.url)
+    context = console_context(browser, rw_server.url)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -64,7 +49,7 @@ def test_reviewer_and_supervisor_work_through_the_console(
     page.click("main button[type=submit]")
     assert "Tên đăng nhập hoặc mật khẩu không đúng." in page.locator("#login-error").inner_text()
 
-    _login(page, "rev_a")
+    console_login(page, "rev_a")
     rows = page.locator("table.queue tbody tr")
     assert rows.count() == 2
     assert world.cases["A"][:8] in rows.nth(0).inner_text()  # two reports first
@@ -131,7 +116,7 @@ def test_reviewer_and_supervisor_work_through_the_console(
     _logout(page)
 
     # A supervisor reveals the informant of a1 with a written reason.
-    _login(page, "sup_hn")
+    console_login(page, "sup_hn")
     page.goto(f"/console/cases/{world.cases['A']}")
     assert SECRET_NAME not in page.content()
     page.locator(f"#r-{world.reports['a1']} a.reveal-link").click()
@@ -143,7 +128,7 @@ def test_reviewer_and_supervisor_work_through_the_console(
     _logout(page)
 
     # The admin finds it in the reveal log, without the identity.
-    _login(page, "admin")
+    console_login(page, "admin")
     page.click("header.top nav >> text=Nhật ký tiết lộ")
     log = page.locator("#reveal-log").inner_text()
     assert "Công văn 77/TA" in log and "Supervisor HN" in log and world.reports["a1"][:8] in log

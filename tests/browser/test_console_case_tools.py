@@ -21,14 +21,13 @@ from flask import Flask
 from server.extensions import db
 from server.models import Case
 from tests.browser.conftest import RoadWatchServer
-from tests.browser.pages import BROWSER
+from tests.browser.pages import BROWSER, console_context, console_login
 from tests.factories import SECRET_NAME, SECRET_NATIONAL_ID, SECRET_PHONE
-from tests.test_console import PASSWORD, build_world, post, session_for
+from tests.test_console import build_world, post, session_for
 
 pytestmark = BROWSER
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-DESKTOP = {"width": 1366, "height": 900}
 PRINT_VIEW = {"width": 1280, "height": 800}
 
 # The options the reviewer can see and pick, with their province.
@@ -36,24 +35,6 @@ _OPTIONS = """sel => [...sel.options].map(o => [o.value, o.textContent,
   o.parentElement.tagName === 'OPTGROUP' ? o.parentElement.label : ''])"""
 
 
-def _context(browser, url: str, **extra):
-    context = browser.new_context(
-        base_url=url,
-        viewport=extra.pop("viewport", DESKTOP),
-        locale="vi-VN",
-        timezone_id="Asia/Ho_Chi_Minh",
-        **extra,
-    )
-    context.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
-    return context
-
-
-def _login(page, username: str) -> None:
-    page.goto("/console/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url("**/console/queue")
 
 
 def _district_of(app: Flask, case_id: str) -> str | None:
@@ -65,11 +46,11 @@ def test_forward_picker_finds_districts_without_diacritics_and_forwards(
     app: Flask, rw_server: RoadWatchServer, browser, screenshots_dir: Path
 ) -> None:
     world = build_world(app, app.test_client())
-    context = _context(browser, rw_server.url)
+    context = console_context(browser, rw_server.url)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _login(page, "rev_a")
+    console_login(page, "rev_a")
     page.goto(f"/console/cases/{world.cases['A3']}")
     find = page.get_by_label("Tìm xã, phường, tỉnh (cả tên cũ)")
     assert find.is_visible()
@@ -113,9 +94,9 @@ def test_without_javascript_the_grouped_list_still_forwards(
     app: Flask, rw_server: RoadWatchServer, browser
 ) -> None:
     world = build_world(app, app.test_client())
-    context = _context(browser, rw_server.url, java_script_enabled=False)
+    context = console_context(browser, rw_server.url, java_script_enabled=False)
     page = context.new_page()
-    _login(page, "rev_a")
+    console_login(page, "rev_a")
     page.goto(f"/console/cases/{world.cases['A3']}")
     assert not page.locator("#forward-find").is_visible()  # nothing to type into
     assert not page.locator("#print-case").is_visible()
@@ -147,9 +128,9 @@ def test_printing_a_case_gives_a_clean_case_file(
         },
     )
     assert decided.status_code == 302
-    context = _context(browser, rw_server.url, viewport=PRINT_VIEW)
+    context = console_context(browser, rw_server.url, viewport=PRINT_VIEW)
     page = context.new_page()
-    _login(page, "sup_hn")  # a supervisor: the page has reveal links, the file must not
+    console_login(page, "sup_hn")  # a supervisor: the page has reveal links, the file must not
     page.goto(f"/console/cases/{world.cases['A']}")
     assert page.locator("#print-case").is_visible()  # on screen, the button is there
     assert page.locator("a.reveal-link").count() == 2

@@ -16,20 +16,13 @@ from flask import Flask
 from openpyxl import load_workbook
 
 from tests.browser.conftest import RoadWatchServer
-from tests.browser.pages import BROWSER
+from tests.browser.pages import BROWSER, console_login
 from tests.browser.test_console_map import VIEWPORT, _offline_context
 from tests.test_stats import build_fixture
 from tests.test_stats_console import _move
 
 pytestmark = BROWSER
 
-
-def _login(page, username: str) -> None:
-    page.goto("/console/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "correct horse battery")
-    page.click("main button[type=submit]")
-    page.wait_for_url("**/console/queue")
 
 
 def test_dashboard_charts_hotspots_and_the_workbook(
@@ -41,7 +34,7 @@ def test_dashboard_charts_hotspots_and_the_workbook(
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _login(page, "sup_01")
+    console_login(page, "sup_01")
 
     page.goto("/console/stats?preset=9m&year=2026")
     for name in ("months", "violations", "status"):

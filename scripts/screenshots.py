@@ -1,5 +1,12 @@
-"""Every screen at 390x844 in Vietnamese and English, in real states, saved as test
-artefacts under test-artifacts/screenshots/ (look at them: that is the point).
+"""Every PWA screen at 390x844 in Vietnamese and English, in real states, saved under
+test-artifacts/screenshots/ (a few are kept in docs/screenshots/). A tool, not a test:
+it asserts only that the states it photographs were reached.
+
+    ./scripts/screenshots [pytest options]
+
+It runs under pytest to borrow the test suite's fixtures (the app on a temporary SQLite
+database, the live server, Chromium): tests/conftest.py and tests/browser/conftest.py
+are loaded as plugins, and only the functions named ``screens_*`` are run.
 
 The report states are produced for real: a report sent and reviewed (a status with a
 public note from the change feed), one refused with a 409 conflict, one part-way
@@ -130,7 +137,7 @@ def location_screens(browser, url: str, out, lang: str) -> None:
         context.close()
 
 
-def test_screenshots_of_every_screen_in_both_languages(browser, rw_server, screenshots_dir):
+def screens_of_every_screen_in_both_languages(browser, rw_server, screenshots_dir):
     out = screenshots_dir
     for lang in LANGS:
         capture_screens(browser, rw_server.url, out, lang)
@@ -218,3 +225,4 @@ def test_screenshots_of_every_screen_in_both_languages(browser, rw_server, scree
     app.wait_state(saved_id, "sent", timeout=60_000)
     assert app.states()[conflict_id] == "attention"  # never deleted, never retried blindly
     context.close()
+
