@@ -38,16 +38,19 @@ from ..services import accounts, answers, case_merge, cases, checklist, district
 from ..services.audit_log import recent_entries
 from ..services.dossier import dossier
 from ..services.evidence import media_store
-from ..services.queue import FLAG_CODES, QueueFilters, open_cases, violation_choices
+from ..services.queue import QueueFilters, open_cases, violation_choices
 from ..services.reveal import RevealError, may_reveal, reveal_identity, reveal_log
 from ..settings import current_settings
 from . import bp
 from .access import allowed_districts, case_for, may_see_district, media_for, report_for
 from .auth import current_user, role_required
 from .i18n import current_lang, decision_error, t
+from .i18n_text import LABELS
 from .media_stream import stream_blob
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
+# The warning flags the queue filters by (those the console has words for).
+FLAG_CODES = frozenset(LABELS["flag"])
 REVEAL_ERRORS = {"short_reason": "reveal.short", "no_identity": "reveal.nobody"}
 
 
@@ -71,7 +74,7 @@ def index() -> Response:
 def queue() -> str:
     """Open cases of the user's districts, most-confirmed and oldest first."""
     user = _user()
-    filters = QueueFilters.from_args(request.args)
+    filters = QueueFilters.from_args(request.args, FLAG_CODES)
     page = open_cases(user, filters, request.args.get("page", 1, type=int) or 1)
     codes = allowed_districts(user)
     return render_template(

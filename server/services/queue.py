@@ -17,14 +17,13 @@ so ``29-MĐ1 013.53``, ``29md1.01353`` and ``mđ1 013`` all find a stored ``29-M
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from ..console.i18n_text import LABELS
 from ..extensions import db
 from ..models import Case, Report, User
 from ..models.cases import LOCKING_VERDICTS
@@ -33,8 +32,6 @@ from ..reasons import STATUS_TEXT
 from . import report_codes
 from .accounts import districts_of
 
-# The warning flags the queue filters by (those the console has words for).
-FLAG_CODES = frozenset(LABELS["flag"])
 PAGE_SIZE = 20
 MAX_PAGE = 1_000_000  # keeps the OFFSET within a 32-bit integer
 MAX_FILTER_CHARS = 64
@@ -54,8 +51,11 @@ class QueueFilters:
     flag: str = ""  # a warning flag one of the case's reports carries, or ""
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> QueueFilters:
-        """Filters from a query string; unknown statuses and bad dates are ignored."""
+    def from_args(
+        cls, args: Mapping[str, str], flags: Collection[str] = ()
+    ) -> QueueFilters:
+        """Filters from a query string; unknown statuses, flags not in ``flags`` (the
+        warning flags the caller has words for) and bad dates are ignored."""
 
         def text(name: str) -> str:
             return (args.get(name) or "").strip()[:MAX_FILTER_CHARS]
@@ -68,7 +68,7 @@ class QueueFilters:
             plate=text("plate"),
             since=_parse_date(text("since")),
             until=_parse_date(text("until")),
-            flag=flag if (flag := text("flag")) in FLAG_CODES else "",
+            flag=flag if (flag := text("flag")) in flags else "",
         )
 
     def query_args(self) -> dict[str, str]:
