@@ -29,9 +29,18 @@ MAX_EXAMPLES = 12
 # in the catalogue and its signature must verify, and a POST /uploads/{id} overriding PATCH
 # needs the offset+octet-stream body that an overridden DELETE does not; a tus creation's
 # Upload-Metadata must hold base64 UUIDs of a declared report and media item (answered 400,
-# as tus clients expect). Only the check "a schema-valid request is accepted" is skipped
+# as tus clients expect); an answer to a request for information needs a text or files
+# (one of two optional fields) and a report that was asked for more (a state). Only the
+# check "a schema-valid request is accepted" is skipped
 # for them; every other check runs.
-SEMANTIC = {"putDeviceKey", "putPushSubscription", "putReport", "overrideUpload", "createUpload"}
+SEMANTIC = {
+    "putDeviceKey",
+    "putPushSubscription",
+    "putReport",
+    "overrideUpload",
+    "createUpload",
+    "putAnswer",
+}
 
 # tus chunks (application/offset+octet-stream) are raw bytes, sent as octet-stream is.
 schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")

@@ -121,6 +121,41 @@ def _spki_of(w: World, resp: TestResponse) -> str:
         return db.session.get(DeviceKey, resp.get_json()["device_id"]).public_key
 
 
+def _ask_info(w: World) -> None:
+    """A reviewer asks the report's reporter for more (``needs_info``)."""
+    from server.models import Case
+    from server.services import review
+
+    with w.app.app_context():
+        report = db.session.get(Report, w.report_id)
+        user = accounts.create_user(
+            f"rev_{uuid.uuid4().hex[:8]}", "correct horse battery", "admin"
+        )
+        review.decide(
+            user, db.session.get(Case, report.case_id), "needs_info", reason_code="need_video"
+        )
+
+
+def _put_answer(w: World, answer_id: str) -> TestResponse:
+    return w.client.put(
+        f"/api/v1/reports/{w.report_id}/answers/{answer_id}",
+        json={"text": "Xe đỗ từ 8 giờ"},
+        headers=w.api.auth,
+    )
+
+
+def _answer_new(w: World) -> TestResponse:
+    _ask_info(w)
+    return _put_answer(w, str(uuid.uuid4()))
+
+
+def _answer_again(w: World) -> TestResponse:
+    _ask_info(w)
+    answer_id = str(uuid.uuid4())
+    assert _put_answer(w, answer_id).status_code == 201
+    return _put_answer(w, answer_id)
+
+
 # (method, OpenAPI path, status) -> a request answered with that status.
 EXAMPLES: dict[tuple[str, str, int], Callable[[World], TestResponse]] = {
     ("post", "/api/v1/devices", 201): lambda w: w.client.post("/api/v1/devices"),
@@ -135,6 +170,11 @@ EXAMPLES: dict[tuple[str, str, int], Callable[[World], TestResponse]] = {
     ("get", "/api/v1/changes", 200): _changes,
     ("get", "/api/v1/violations", 200): lambda w: w.client.get("/api/v1/violations"),
     ("get", "/api/v1/places", 200): lambda w: w.client.get("/api/v1/places"),
+    ("get", "/api/v1/places/{province_code}", 200): (
+        lambda w: w.client.get("/api/v1/places/01")
+    ),
+    ("put", "/api/v1/reports/{report_id}/answers/{answer_id}", 201): _answer_new,
+    ("put", "/api/v1/reports/{report_id}/answers/{answer_id}", 200): _answer_again,
     ("get", "/api/v1/push/vapid-public-key", 200): (
         lambda w: w.client.get("/api/v1/push/vapid-public-key")
     ),

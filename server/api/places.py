@@ -81,7 +81,7 @@ def places(index: Any, split_over: int = SPLIT_OVER) -> dict[str, Any]:
             if (o := _outline(code, name, "", geometry, PROVINCE_SIMPLIFY_DEG)) is not None
         ]
         return {"tolerance_m": TOLERANCE_M, "districts": [], "provinces": provinces}
-    return {"tolerance_m": TOLERANCE_M, "districts": _areas(index)}
+    return {"tolerance_m": TOLERANCE_M, "districts": _areas(index), "provinces": []}
 
 
 def _areas(

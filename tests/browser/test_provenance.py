@@ -14,18 +14,23 @@ from flask import Flask
 from server.extensions import db
 from server.models import Report
 from server.services import accounts
+from server.settings import override
 from tests.browser.conftest import RoadWatchServer
 from tests.browser.pages import BROWSER, publish_screenshot
 from tests.factories import Api, MediaFile, report_body
 from tests.media_factory import make_photo
-from tests.test_provenance import ISSUER_O, PASSWORD, SIGNER_CN, sign
+from tests.test_provenance import ISSUER_O, PASSWORD, SIGNER_CN, _ca_pem, make_chain, sign
 
 pytestmark = BROWSER
 
 
 def test_the_case_page_shows_a_camera_signed_photo(
-    app: Flask, rw_server: RoadWatchServer, browser, screenshots_dir: Path
+    app: Flask, rw_server: RoadWatchServer, browser, screenshots_dir: Path, tmp_path: Path
 ) -> None:
+    # The signer's CA is on the operator's trust list: only then is it a camera maker.
+    anchors = tmp_path / "trust.pem"
+    anchors.write_bytes(_ca_pem(make_chain()))
+    override(app, C2PA_TRUST_ANCHORS=str(anchors))
     client = app.test_client()
     api = Api.register(client)
     report_ids = []

@@ -19,8 +19,7 @@ from server.models import Report
 from server.models.push import PushSubscription
 from server.services import accounts, digests, push
 from server.settings import override
-from tests.browser.pages import BROWSER, App
-from tests.browser.test_console import _login
+from tests.browser.pages import BROWSER, App, console_login
 from tests.browser.test_push_pwa import notifications, push_phone, tap_notification, wait_until
 from tests.factories import Api
 from tests.test_console import DONG_DA, PASSWORD, send
@@ -53,7 +52,7 @@ def test_a_reviewer_enables_notifications_and_a_digest_opens_the_case(
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        _login(page, "rev_a")
+        console_login(page, "rev_a")
         button = page.locator("#push-control button")
         button.wait_for(state="visible")
         assert button.inner_text() == "Bật thông báo"
