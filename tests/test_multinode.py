@@ -518,7 +518,7 @@ def test_readiness_through_the_proxy_on_both_nodes(cluster):
     for _ in range(4):
         resp = requests.get(f"{cluster.proxy}/readyz", timeout=10)
         assert resp.status_code == 200
-        assert resp.json() == {"database": "ok", "storage": "ok"}
+        assert resp.json() == {"database": "ok", "storage": "ok", "disk": "ok"}
     after = cluster.served()
     assert all(after[n] - before.get(n, 0) >= 2 for n in ("a", "b"))
     assert requests.get(f"{cluster.proxy}/healthz", timeout=10).json() == {"status": "ok"}
@@ -548,12 +548,13 @@ def _routed(cluster: Cluster, base: str) -> str | None:
         ).scalar_one()
 
 
-def test_a_boundary_change_at_run_time_routes_alike_on_both_nodes(cluster, tmp_path):
-    # Last in this module: it replaces the boundary set the nodes route by.
+def test_a_boundary_set_imported_at_run_time_routes_alike_on_both_nodes(cluster, tmp_path):
+    # Last in this module: it imports the boundary set the nodes route by from then on.
     from tests.factories import HANOI
 
     before = {_routed(cluster, base) for base in (cluster.node_a, cluster.node_b)}
-    assert len(before) == 1 and None not in before  # the shipped boundaries, alike
+    assert len(before) == 1 and None not in before  # today's shipped communes, alike
+    assert before != {"TEST01"}
     lat, lon = HANOI
     square = [[lon - 0.1, lat - 0.1], [lon + 0.1, lat - 0.1], [lon + 0.1, lat + 0.1],
               [lon - 0.1, lat + 0.1], [lon - 0.1, lat - 0.1]]  # fmt: skip
@@ -566,10 +567,11 @@ def test_a_boundary_change_at_run_time_routes_alike_on_both_nodes(cluster, tmp_p
                     {
                         "type": "Feature",
                         "properties": {
-                            "adm2_code": "TEST01",
-                            "adm2_name": "Quận Thử",
-                            "adm1_code": "TP01",
-                            "adm1_name": "Thành phố Thử",
+                            "code": "TEST01",
+                            "name": "Phường Thử",
+                            "province_code": "TP01",
+                            "province_name": "Thành phố Thử",
+                            "type": "phường",
                         },
                         "geometry": {"type": "Polygon", "coordinates": [square]},
                     }
@@ -577,13 +579,13 @@ def test_a_boundary_change_at_run_time_routes_alike_on_both_nodes(cluster, tmp_p
             }
         )
     )
-    result = cluster.app.test_cli_runner().invoke(
-        args=["districts", "import", str(boundaries), "--replace"]
-    )
+    command = ["boundaries", "import", str(boundaries), "--effective", "2026-12-08"]
+    result = cluster.app.test_cli_runner().invoke(args=[*command, "--id", "multinode-test"])
     assert result.exit_code == 0, result.output
+    assert "boundary set multinode-test: 1 areas" in result.output
 
-    # Each process re-reads the boundary version within a second: the new district comes
-    # on both nodes, and a point is never routed to anything but the old or the new one.
+    # Each process re-reads the boundary version within a second: the new area comes on
+    # both nodes, and a point is never routed to anything but the old or the new one.
     for base in (cluster.node_a, cluster.node_b):
         seen: set[str | None] = set()
 
@@ -591,5 +593,5 @@ def test_a_boundary_change_at_run_time_routes_alike_on_both_nodes(cluster, tmp_p
             seen.add(code := _routed(cluster, base))
             return code == "TEST01"
 
-        wait_for(moved, f"the new district on {base}", deadline_s=30)
+        wait_for(moved, f"the new area on {base}", deadline_s=30)
         assert seen <= before | {"TEST01"}, seen
