@@ -259,10 +259,20 @@ def _state(upload: Upload, media: Media) -> UploadState:
         return UploadState(upload.id, upload.length, upload.length, None)
     if upload.expires_at <= utcnow():
         raise errors.UploadExpired()
+    _end_transaction()
     size = media_store().partial_size(upload.id)
     if size is None:
         raise errors.UploadNotFound()
     return UploadState(upload.id, size, upload.length, upload.expires_at)
+
+
+def _end_transaction() -> None:
+    """Commit what was read before the store is asked: no transaction stays open over
+    the store's I/O. With a bucket that I/O is network: a gevent worker switches to
+    another request, which waits for SQLite's write lock (BEGIN IMMEDIATE) inside
+    SQLite, blocking the whole process, the one holding the lock included, for the
+    busy timeout (30 s), then a 503 (two phones pushing the same report at once)."""
+    db.session.commit()
 
 
 def _get_or_create(device: Device, media: Media) -> tuple[Upload, bool]:
@@ -275,6 +285,7 @@ def _get_or_create(device: Device, media: Media) -> tuple[Upload, bool]:
             .where(Upload.media_id == media.id)
             .execution_options(populate_existing=True)
         ).scalar_one_or_none()
+        _end_transaction()  # commits a dead upload's delete (the loop's last turn)
         if existing is not None:
             if not _replace_if_dead(existing, media, store) and not _replace_if_started(
                 existing, media, store
@@ -313,8 +324,8 @@ def _get_or_create(device: Device, media: Media) -> tuple[Upload, bool]:
 def _replace_if_dead(upload: Upload, media: Media, store: MediaStore) -> bool:
     """Delete an expired upload, or one whose bytes are gone; True if it was deleted.
 
-    Runs inside the creation's transaction; the delete is committed by the caller's
-    next step (the insert of the new upload).
+    Called with no transaction open (the store is asked first); the delete is
+    committed by the caller's next step (its next lookup).
     """
     if upload.completed_at is not None or media.received_at is not None:
         return False
@@ -439,9 +450,9 @@ def _finish_if_stuck(media: Media) -> None:
     ).scalar_one_or_none()
     if upload is None or upload.completed_at is not None or upload.expires_at <= utcnow():
         return
+    _end_transaction()
     if media_store().partial_size(upload.id) != upload.length:
         return
-    db.session.commit()
     _finish_stuck(upload.id)
 
 
@@ -524,15 +535,18 @@ def _complete(upload: Upload, media: Media, sha256: str | None = None) -> None:
         raise
     # Objects loaded before the upload streamed may be stale (another request may
     # have received this media item meanwhile); accept_file must see the rows as now.
+    # The ids are read first: an expired object's attribute is a SELECT, which would
+    # open a transaction (SQLite's write lock) over the store's I/O in accept_file.
+    media_id, upload_id = media.id, upload.id
     db.session.expire_all()
     try:
-        accept_file(media.id, store, staged)
+        accept_file(media_id, store, staged)
     finally:
         store.discard(staged)  # the staged copy (a link or a spool file), whatever happened
     db.session.execute(
-        sa.update(Upload).where(Upload.id == upload.id).values(completed_at=utcnow())
+        sa.update(Upload).where(Upload.id == upload_id).values(completed_at=utcnow())
     )
     db.session.commit()
     # The bytes are evidence now (on disk a link of the partial file became its blob;
     # in a bucket they were copied): the upload's partial file or pieces go.
-    store.remove_partial(upload.id)
+    store.remove_partial(upload_id)
