@@ -309,6 +309,7 @@
       // Half the photo on screen, once it has a size (a photo still loading has none).
       if (entry.isIntersecting && entry.intersectionRatio >= 0.5 && entry.boundingClientRect.height > 20) {
         seen = true;
+        evidence.setAttribute("data-seen", "1"); // a signal for whoever waits on it (tests)
         watch.disconnect();
       }
     });

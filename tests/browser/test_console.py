@@ -78,6 +78,10 @@ def test_reviewer_and_supervisor_work_through_the_console(
     assert "Trùng biển số, hành vi vi phạm, nơi và giờ" in page.locator(".why").nth(1).inner_text()
     page.wait_for_selector("#map[data-boundary-drawn='1']")  # the district's outline, drawn
     page.screenshot(path=str(screenshots_dir / "console-case.png"), full_page=True)
+    # The first photo beside the decision has been on screen: no "evidence unseen" question
+    # (issue 26), so the only question is the one about the two reporters.
+    page.locator("#evidence-first .first-photo img").scroll_into_view_if_needed()
+    page.wait_for_selector("#evidence-first[data-seen='1']", state="attached")
 
     # Verify it, with the penalty decision number.
     page.fill("#verify-form input[name=penalty_no]", "QĐ-0421/2026")
@@ -95,6 +99,10 @@ def test_reviewer_and_supervisor_work_through_the_console(
 
     # Reject the other case with a reason from the list.
     page.goto(f"/console/cases/{world.cases['A3']}")
+    page.wait_for_function(  # its first photo seen (or none to see): no "unseen" question
+        "() => !document.querySelector('#evidence-first .first-photo img')"
+        " || document.querySelector('#evidence-first[data-seen]')"
+    )
     page.select_option("#reject-form select[name=reason_code]", "plate_unreadable")
     page.click("#reject-form button[type=submit]")
     page.wait_for_selector(".flash.ok")
