@@ -83,6 +83,10 @@ def test_console_pages_have_no_serious_accessibility_violations(
 
     # A decided, locked case (verdict banner, penalty and reopen forms) and the decided queue.
     page.goto(f"/console/cases/{world.cases['A3']}")
+    page.wait_for_function(  # its first photo seen (or none to see): no "unseen" question
+        "() => !document.querySelector('#evidence-first .first-photo img')"
+        " || document.querySelector('#evidence-first[data-seen]')"
+    )
     page.click("#verify-form button[type=submit]")
     page.wait_for_selector("#reopen-form")
     page.wait_for_selector("#map[data-boundary-drawn]")

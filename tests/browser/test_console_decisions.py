@@ -47,6 +47,10 @@ def test_a_reviewer_decides_with_shortcuts_and_the_penalty_follows(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
 
     page.goto(f"/console/cases/{world.cases['A']}")
+    page.wait_for_function(  # its first photo seen (or none to see): no "unseen" question
+        "() => !document.querySelector('#evidence-first .first-photo img')"
+        " || document.querySelector('#evidence-first[data-seen]')"
+    )
     assert "Kết luận: Chờ xử lý" in page.locator("#verdict").inner_text()
     assert "Phím tắt" in page.locator("#shortcuts").inner_text()
     # R reaches the reject form's reason list, I the information form's, V the verify form.
